@@ -1,0 +1,93 @@
+/**
+ * One error type for the whole product. Every failure a user can meet carries a stable code,
+ * a message naming what was wrong, a hint saying how to fix it, and — for tamper findings —
+ * the evidence (line number, both hashes, the proof that failed).
+ */
+
+/** What kind of failure a code is; the CLI maps each kind to one exit status. */
+export type ErrorKind = 'usage' | 'input' | 'not_found' | 'verification' | 'io' | 'busy' | 'internal';
+
+const CODES = {
+  // usage and input
+  USAGE: 'usage',
+  INVALID_ARGUMENT: 'input',
+  INVALID_JSON: 'input',
+  INVALID_BODY: 'input',
+  BODY_TOO_LARGE: 'input',
+  INVALID_ENVELOPE: 'input',
+  INVALID_HASH: 'input',
+  INVALID_ENCODING: 'input',
+  INVALID_WHERE: 'input',
+  INVALID_TIME: 'input',
+  INVALID_CONFIG: 'input',
+  INVALID_KEY: 'input',
+  IMPORT_LINE: 'input',
+  CHECKPOINT_PARSE: 'input',
+  NOTE_PARSE: 'input',
+  PROOF_PARSE: 'input',
+  BUNDLE_PARSE: 'input',
+  // lookups
+  UNKNOWN_SCROLL: 'not_found',
+  UNKNOWN_TYPE: 'not_found',
+  SEQ_OUT_OF_RANGE: 'not_found',
+  DATA_DIR_MISSING: 'not_found',
+  NOT_INITIALIZED: 'not_found',
+  // verification: the evidence of tampering or a proof that does not hold
+  INCLUSION_MISMATCH: 'verification',
+  CONSISTENCY_MISMATCH: 'verification',
+  SIGNATURE_INVALID: 'verification',
+  UNKNOWN_SIGNER: 'verification',
+  ROOT_MISMATCH: 'verification',
+  LINE_CORRUPT: 'verification',
+  SEQ_MISMATCH: 'verification',
+  SIDECAR_MISMATCH: 'verification',
+  BUNDLE_INVALID: 'verification',
+  // environment
+  DATA_DIR_UNREADABLE: 'io',
+  DATA_DIR_EXISTS: 'io',
+  IO_ERROR: 'io',
+  LOCK_TIMEOUT: 'busy',
+  INTERNAL: 'internal',
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof CODES;
+
+export interface ErrorDetails {
+  /** How to fix it, in one sentence addressed to the user. */
+  hint?: string;
+  /** The underlying error, when there is one. */
+  cause?: unknown;
+  /** Machine-readable facts: line numbers, expected and actual hashes, sizes. */
+  evidence?: Record<string, unknown>;
+}
+
+export class VaultMeshError extends Error {
+  override readonly name = 'VaultMeshError';
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly evidence: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.hint = details.hint;
+    this.evidence = details.evidence;
+  }
+
+  get kind(): ErrorKind {
+    return CODES[this.code];
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint === undefined ? {} : { hint: this.hint }),
+      ...(this.evidence === undefined ? {} : { evidence: this.evidence }),
+    };
+  }
+}
+
+export function isVaultMeshError(e: unknown, code?: ErrorCode): e is VaultMeshError {
+  return e instanceof VaultMeshError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { bodyWith, count, defineScroll, hashRef, identifier } from './define.js';
+
+export const consoleScroll = defineScroll({
+  name: 'console',
+  title: 'Console',
+  engineId: 'engine:console',
+  description: 'AI coding-agent sessions: commands, file edits, tool calls, approvals, commits, sub-agents.',
+  file: 'receipts/console/console_events.jsonl',
+  rootFile: 'receipts/console/ROOT.console.txt',
+  types: [
+    {
+      type: 'console_genesis',
+      description: 'Engine initialization marker.',
+      body: bodyWith({ note: z.string() }),
+    },
+    {
+      type: 'console_session_start',
+      description: 'An agent session started.',
+      body: bodyWith({
+        agent_type: z.string().min(1),
+        model_id: z.string().optional(),
+        caller: z.string().min(1),
+        project_path: z.string(),
+      }),
+    },
+    {
+      type: 'console_session_end',
+      description: 'An agent session ended.',
+      body: bodyWith({
+        duration_ms: count,
+        commands_executed: count,
+        files_modified: count,
+        exit_reason: z.string(),
+      }),
+    },
+    {
+      type: 'console_command',
+      description: 'A command executed by the agent.',
+      body: bodyWith({
+        command: z.string().min(1),
+        args_hash: hashRef,
+        exit_code: z.number().int(),
+        duration_ms: count,
+      }),
+    },
+    {
+      type: 'console_file_edit',
+      description: 'A file modified by the agent.',
+      body: bodyWith({
+        file_path: z.string().min(1),
+        old_hash: hashRef.nullable(),
+        new_hash: hashRef.nullable(),
+        edit_type: z.string().min(1),
+        lines_changed: count,
+      }),
+    },
+    {
+      type: 'console_tool_call',
+      description: 'A tool invoked by the agent.',
+      body: bodyWith({
+        tool_name: z.string().min(1),
+        params_hash: hashRef,
+        result_hash: hashRef.nullable(),
+        capability_used: z.string().optional(),
+      }),
+    },
+    {
+      type: 'console_approval',
+      description: 'A human (or policy) decision on an agent action.',
+      body: bodyWith({
+        action_type: z.string().min(1),
+        approved: z.boolean(),
+        approver: z.string().min(1),
+        reason: z.string(),
+      }),
+    },
+    {
+      type: 'console_git_commit',
+      description: 'A git commit created by the agent.',
+      body: bodyWith({
+        commit_hash: z
+          .string()
+          .regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a 40- or 64-digit git object id'),
+        files_changed: count,
+        message_hash: hashRef,
+        signed: z.boolean(),
+      }),
+    },
+    {
+      type: 'console_agent_spawn',
+      description: 'A sub-agent was spawned.',
+      body: bodyWith({
+        parent_session_id: identifier,
+        child_session_id: identifier,
+        agent_type: z.string().min(1),
+        task_hash: hashRef,
+      }),
+    },
+  ],
+});

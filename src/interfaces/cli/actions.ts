@@ -1,0 +1,354 @@
+/** What each `vm` command does: parse its arguments, call the ledger, print the result. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { toBase64, toHex } from '../../core/bytes.js';
+import { verifyBundle as verifyBundleText } from '../../core/bundle.js';
+import { VaultMeshError } from '../../core/errors.js';
+import { parseVerifierKey } from '../../core/note.js';
+import { SCROLLS, getScroll } from '../../core/scrolls/index.js';
+import { DataDir, resolveDataDir } from '../../ledger/data-dir.js';
+import { initDataDir } from '../../ledger/init.js';
+import { Ledger } from '../../ledger/ledger.js';
+import { importLegacy, reindexScroll } from '../../ledger/maintenance.js';
+import { nodeTreeHasher } from '../../ledger/node-hasher.js';
+import { verifyScroll } from '../../ledger/verify.js';
+import { parseCount, parseTags, parseTime, parseWhere, readBody } from './args.js';
+import type { GlobalOptions } from './main.js';
+import { emitResult, table } from './output.js';
+
+async function withLedger<T>(g: GlobalOptions, work: (ledger: Ledger) => Promise<T> | T): Promise<T> {
+  const ledger = Ledger.open(resolveDataDir(g.data));
+  try {
+    return await work(ledger);
+  } finally {
+    await ledger.close();
+  }
+}
+
+function logRecovery(
+  ledger: Ledger,
+  scroll: string,
+  recovery: { tornBytes: number; caughtUp: number },
+): void {
+  if (recovery.tornBytes > 0) {
+    process.stderr.write(
+      `repaired ${scroll}: cut an unfinished last line of ${recovery.tornBytes} bytes (kept in ${ledger.dataDir.sidecarDir(getScroll(scroll))})\n`,
+    );
+  }
+}
+
+export async function init(g: GlobalOptions, dir: string | undefined, o: { name?: string }): Promise<void> {
+  const result = await initDataDir(resolveDataDir(dir ?? g.data), o.name);
+  emitResult(g.format, result, (r) =>
+    [
+      `initialized ${r.dataDir}`,
+      `node DID:     ${r.did}`,
+      `origin:       ${r.origin}`,
+      `verifier key: ${r.vkey}`,
+    ].join('\n'),
+  );
+}
+
+export async function start(g: GlobalOptions): Promise<void> {
+  const root = resolveDataDir(g.data);
+  if (!existsSync(new DataDir(root).configFile)) {
+    const created = await initDataDir(root);
+    process.stderr.write(`initialized a new data directory at ${created.dataDir}\n`);
+  }
+  await withLedger(g, (ledger) => {
+    const scrolls = SCROLLS.map((s) => ledger.status(s.name));
+    const result = {
+      dataDir: ledger.dataDir.root,
+      did: ledger.identity.did,
+      origin: ledger.identity.config.node.origin,
+      vkey: ledger.identity.vkey,
+      scrolls: scrolls.map((s) => ({
+        scroll: s.scroll,
+        size: s.size,
+        root: toHex(s.root),
+        checkpointSize: s.checkpointSize,
+      })),
+    };
+    emitResult(g.format, result, (r) =>
+      [
+        `VaultMesh node ${r.did}`,
+        `data directory: ${r.dataDir}`,
+        `verifier key:   ${r.vkey}`,
+        '',
+        table([['SCROLL', 'RECEIPTS', 'ROOT'], ...r.scrolls.map((s) => [s.scroll, String(s.size), s.root])]),
+        '',
+        'next: vm emit <scroll> <type> --body JSON, vm receipts <scroll>, vm proof <scroll> <seq>, vm verify',
+      ].join('\n'),
+    );
+  });
+}
+
+export async function types(g: GlobalOptions, scrollName: string | undefined): Promise<void> {
+  const scrolls = scrollName === undefined ? SCROLLS : [getScroll(scrollName)];
+  const result = scrolls.flatMap((s) =>
+    s.types.map((t) => ({
+      scroll: s.name,
+      type: t.type,
+      description: t.description,
+      fields: Object.keys((t.body as unknown as { shape?: Record<string, unknown> }).shape ?? {}),
+    })),
+  );
+  emitResult(g.format, result, (rows) =>
+    table([
+      ['SCROLL', 'TYPE', 'FIELDS', 'DESCRIPTION'],
+      ...rows.map((r) => [r.scroll, r.type, r.fields.join(',') || '(any)', r.description]),
+    ]),
+  );
+}
+
+export async function emit(
+  g: GlobalOptions,
+  scroll: string,
+  type: string,
+  o: { body: string; tags?: string; session?: string },
+): Promise<void> {
+  const draft = {
+    scroll,
+    type,
+    body: readBody(o.body),
+    tags: parseTags(o.tags),
+    ...(o.session ? { session_id: o.session } : {}),
+  };
+  await withLedger(g, async (ledger) => {
+    const [appended] = await ledger.emit([draft]);
+    const log = await ledger.writer(scroll);
+    logRecovery(ledger, log.scroll.name, log.recovery);
+    const published = await ledger.publish(scroll);
+    const receipt = appended!.receipt;
+    emitResult(
+      g.format,
+      { ...receipt, checkpointSize: published.checkpoint.size },
+      (r) => `recorded ${r.scroll} seq ${r.seq} (${r.type}) ${r.root_hash}`,
+    );
+  });
+}
+
+export async function receipts(
+  g: GlobalOptions,
+  scroll: string,
+  o: {
+    type?: string[];
+    from?: string;
+    to?: string;
+    tag?: string[];
+    where?: string[];
+    limit: string;
+    reverse?: boolean;
+  },
+): Promise<void> {
+  const query = {
+    ...(o.type ? { types: o.type } : {}),
+    ...(o.from ? { from: parseTime(o.from, '--from') } : {}),
+    ...(o.to ? { to: parseTime(o.to, '--to', true) } : {}),
+    ...(o.tag ? { tags: o.tag } : {}),
+    where: (o.where ?? []).map(parseWhere),
+    limit: parseCount(o.limit, '--limit'),
+    reverse: o.reverse === true,
+  };
+  if (query.types)
+    for (const t of query.types) getScroll(scroll).types.some((d) => d.type === t) || unknownType(scroll, t);
+  await withLedger(g, (ledger) => {
+    const found = ledger.query(scroll, query);
+    emitResult(g.format, found, (rows) =>
+      rows.length === 0
+        ? 'no receipts match'
+        : table([
+            ['SEQ', 'TS', 'TYPE', 'TAGS', 'ROOT_HASH'],
+            ...rows.map((r) => [String(r.seq), r.ts, r.type, r.tags.join(','), r.root_hash]),
+          ]),
+    );
+  });
+}
+
+function unknownType(scroll: string, type: string): never {
+  throw new VaultMeshError('UNKNOWN_TYPE', `scroll ${scroll} has no receipt type "${type}"`, {
+    hint: `list its types with: vm types ${scroll}`,
+  });
+}
+
+export async function root(g: GlobalOptions, scrollName: string | undefined): Promise<void> {
+  await withLedger(g, (ledger) => {
+    const scrolls = scrollName === undefined ? SCROLLS : [getScroll(scrollName)];
+    const result = scrolls.map((s) => {
+      const status = ledger.status(s.name);
+      return {
+        scroll: s.name,
+        file: s.file,
+        size: status.size,
+        root: toHex(status.root),
+        checkpointSize: status.checkpointSize ?? null,
+      };
+    });
+    emitResult(g.format, result, (rows) =>
+      table([
+        ['SCROLL', 'RECEIPTS', 'CHECKPOINT', 'ROOT (RFC 6962, hex)'],
+        ...rows.map((r) => [
+          r.scroll,
+          String(r.size),
+          r.checkpointSize === null ? '-' : String(r.checkpointSize),
+          r.root,
+        ]),
+      ]),
+    );
+  });
+}
+
+export async function checkpoint(g: GlobalOptions, scroll: string): Promise<void> {
+  await withLedger(g, async (ledger) => {
+    const published = await ledger.publish(scroll);
+    const cp = published.checkpoint;
+    emitResult(
+      g.format,
+      { origin: cp.origin, size: cp.size, root: toBase64(cp.rootHash), note: published.note },
+      (r) => r.note,
+    );
+  });
+}
+
+export async function vkey(g: GlobalOptions): Promise<void> {
+  await withLedger(g, (ledger) => emitResult(g.format, { vkey: ledger.identity.vkey }, (r) => r.vkey));
+}
+
+export async function proof(
+  g: GlobalOptions,
+  scroll: string,
+  seqText: string,
+  o: { output?: string },
+): Promise<void> {
+  const seq = parseCount(seqText, 'seq');
+  await withLedger(g, async (ledger) => {
+    const bundle = await ledger.bundle(scroll, seq);
+    if (o.output !== undefined) {
+      writeFileSync(o.output, bundle);
+      process.stderr.write(`wrote ${o.output}\n`);
+    } else {
+      process.stdout.write(bundle);
+    }
+  });
+}
+
+export async function verify(
+  g: GlobalOptions,
+  scrollName: string | undefined,
+  o: { deep?: boolean },
+): Promise<void> {
+  await withLedger(g, (ledger) => {
+    const scrolls = scrollName === undefined ? SCROLLS : [getScroll(scrollName)];
+    const reports = scrolls.map((s) => verifyScroll(ledger, s, { deep: o.deep === true }));
+    const ok = reports.every((r) => r.ok);
+    emitResult(g.format, { ok, scrolls: reports }, (r) =>
+      r.scrolls
+        .map((s) => {
+          const head = `${s.ok ? 'ok  ' : 'FAIL'} ${s.scroll}: ${s.lines} receipts, root ${s.root}`;
+          const torn =
+            s.tornBytes > 0
+              ? [
+                  `     note: an unfinished last line of ${s.tornBytes} bytes (never acknowledged) will be cut by the next writer`,
+                ]
+              : [];
+          return [head, ...torn, ...s.findings.map((f) => `     ${f.code}: ${f.message}`)].join('\n');
+        })
+        .join('\n'),
+    );
+    if (!ok) process.exitCode = 4;
+  });
+}
+
+export async function verifyBundle(g: GlobalOptions, file: string, o: { vkey?: string }): Promise<void> {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (cause) {
+    throw new VaultMeshError('IO_ERROR', `cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
+  const key = o.vkey ?? readLocalVkey(g);
+  const verified = verifyBundleText(text, [parseVerifierKey(key)], nodeTreeHasher);
+  const result = {
+    ok: true,
+    scroll: verified.receipt.scroll,
+    seq: verified.receipt.seq,
+    type: verified.receipt.type,
+    ts: verified.receipt.ts,
+    root_hash: verified.receipt.root_hash,
+    checkpoint: {
+      origin: verified.checkpoint.origin,
+      size: verified.checkpoint.size,
+      root: toBase64(verified.checkpoint.rootHash),
+    },
+    signedBy: verified.signedBy.map((k) => k.name),
+  };
+  emitResult(
+    g.format,
+    result,
+    (r) =>
+      `ok: ${r.scroll} seq ${r.seq} (${r.type}, ${r.ts}) is in the tree of ${r.checkpoint.size} receipts signed by ${r.signedBy.join(', ')}`,
+  );
+}
+
+function readLocalVkey(g: GlobalOptions): string {
+  const path = new DataDir(resolveDataDir(g.data)).verifierKeyFile;
+  if (!existsSync(path)) {
+    throw new VaultMeshError('INVALID_ARGUMENT', 'no verifier key given', {
+      hint: "pass the node's key with --vkey (the node prints it with: vm vkey)",
+    });
+  }
+  return readFileSync(path, 'utf8').trim();
+}
+
+export async function consistency(
+  g: GlobalOptions,
+  scroll: string,
+  oldText: string,
+  newText: string | undefined,
+): Promise<void> {
+  const oldSize = parseCount(oldText, 'old-size');
+  const newSize = newText === undefined ? undefined : parseCount(newText, 'new-size');
+  await withLedger(g, (ledger) => {
+    const c = ledger.consistency(scroll, oldSize, newSize);
+    const result = {
+      ...c,
+      oldRoot: toBase64(c.oldRoot),
+      newRoot: toBase64(c.newRoot),
+      proof: c.proof.map(toBase64),
+    };
+    emitResult(g.format, result, (r) =>
+      [
+        `${r.scroll}: ${r.oldSize} -> ${r.newSize}`,
+        `old root ${r.oldRoot}`,
+        `new root ${r.newRoot}`,
+        ...r.proof,
+      ].join('\n'),
+    );
+  });
+}
+
+export async function importFile(
+  g: GlobalOptions,
+  file: string,
+  o: { scroll: string; type?: string },
+): Promise<void> {
+  await withLedger(g, async (ledger) => {
+    const result = await importLegacy(ledger, file, o.scroll, o.type);
+    if (result.imported > 0) await ledger.publish(result.scroll);
+    emitResult(g.format, result, (r) =>
+      r.imported === 0
+        ? 'nothing to import'
+        : `imported ${r.imported} receipts into ${r.scroll} (seq ${r.firstSeq}..${r.lastSeq})`,
+    );
+  });
+}
+
+export async function reindex(g: GlobalOptions, scrollName: string | undefined): Promise<void> {
+  await withLedger(g, async (ledger) => {
+    const scrolls = scrollName === undefined ? SCROLLS : [getScroll(scrollName)];
+    const results = [];
+    for (const s of scrolls) results.push(await reindexScroll(ledger, s.name));
+    emitResult(g.format, results, (rows) =>
+      rows.map((r) => `reindexed ${r.scroll}: ${r.size} receipts`).join('\n'),
+    );
+  });
+}

@@ -1,0 +1,73 @@
+/** Labelled parsers for command-line values: a bad value names its option and how to fix it. */
+import { readFileSync, statSync } from 'node:fs';
+import { parseJson, type JsonValue } from '../../core/canonical.js';
+import { VaultMeshError } from '../../core/errors.js';
+import type { WhereClause } from '../../ledger/query-index.js';
+
+const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+export function parseCount(value: string, name: string): number {
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new VaultMeshError('INVALID_ARGUMENT', `${name} must be a whole number, got "${value}"`, {
+      hint: `write ${name} in decimal digits, e.g. 0 or 42`,
+    });
+  }
+  return Number(value);
+}
+
+/** `--body JSON`, `--body @file` or `--body @-` (standard input). */
+export function readBody(value: string): JsonValue {
+  if (!value.startsWith('@')) return parseJson(value, '--body');
+  const path = value.slice(1);
+  const source = path === '-' ? 0 : path;
+  try {
+    if (typeof source === 'string' && statSync(source).size > MAX_INPUT_BYTES) {
+      throw new VaultMeshError('BODY_TOO_LARGE', `${path} is larger than ${MAX_INPUT_BYTES} bytes`);
+    }
+    return parseJson(readFileSync(source, 'utf8'), `--body ${value}`);
+  } catch (error) {
+    if (error instanceof VaultMeshError) throw error;
+    throw new VaultMeshError('INVALID_ARGUMENT', `cannot read --body ${value}: ${(error as Error).message}`, {
+      hint: 'pass JSON inline, @path/to/file.json, or @- for standard input',
+    });
+  }
+}
+
+export function parseTags(value: string | undefined): string[] {
+  if (value === undefined || value === '') return [];
+  return value.split(',').map((t) => t.trim());
+}
+
+const WHERE_RE = /^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)=(.*)$/s;
+
+/** `field=value`; the value is JSON when it reads as a number, true, false, null or "quoted", else text. */
+export function parseWhere(value: string): WhereClause {
+  const m = WHERE_RE.exec(value);
+  if (m === null) {
+    throw new VaultMeshError('INVALID_WHERE', `--where "${value}" is not field=value`, {
+      hint: 'name a body field (dots for nesting) then = then a value, e.g. --where account=ops or --where flags.urgent=true',
+    });
+  }
+  const raw = m[2]!;
+  let parsed: WhereClause['value'] = raw;
+  if (/^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|null|".*")$/s.test(raw)) {
+    const json = JSON.parse(raw) as unknown;
+    if (typeof json === 'string' || typeof json === 'number' || typeof json === 'boolean' || json === null)
+      parsed = json;
+  }
+  return { path: m[1]!, value: parsed, text: raw };
+}
+
+const DATE_ONLY_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** An ISO 8601 time or a date; `endOfDay` turns a date into the start of the next day (for --to). */
+export function parseTime(value: string, name: string, endOfDay = false): string {
+  const ms = Date.parse(DATE_ONLY_RE.test(value) ? `${value}T00:00:00.000Z` : value);
+  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw new VaultMeshError('INVALID_TIME', `${name} "${value}" is not a date or ISO 8601 time`, {
+      hint: 'use 2026-11-23 or 2026-11-23T07:00:00Z',
+    });
+  }
+  const day = 24 * 60 * 60 * 1000;
+  return new Date(endOfDay && DATE_ONLY_RE.test(value) ? ms + day : ms).toISOString();
+}

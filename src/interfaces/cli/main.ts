@@ -1,0 +1,175 @@
+/**
+ * `vm` (alias `vaultmesh`): the command line over the ledger. Command implementations load on
+ * demand so that `vm --version` and `vm help` start as fast as Node itself.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { VaultMeshError } from '../../core/errors.js';
+import { EXIT_CODES, OUTPUT_FORMATS, reportError, type OutputFormat } from './output.js';
+
+const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
+export interface GlobalOptions {
+  data?: string;
+  format: OutputFormat;
+}
+
+type Actions = typeof import('./actions.js');
+
+function run<A extends unknown[]>(
+  handler: (actions: Actions, globals: GlobalOptions, ...args: A) => Promise<void>,
+) {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const actions = await import('./actions.js');
+    await handler(actions, globals, ...(args.slice(0, -1) as A));
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('vm')
+    .description('VaultMesh: a tamper-evident ledger of receipts')
+    .version(version, '-V, --version')
+    .addOption(new Option('--data <dir>', 'data directory (default: $VAULTMESH_DATA or ./vaultmesh-data)'))
+    .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('human'))
+    .showHelpAfterError('(run vm --help for usage)')
+    .exitOverride();
+
+  program
+    .command('init')
+    .description('create a data directory: layout, node key, DID, config, empty checkpoints')
+    .argument('[dir]', 'directory to create (default: the data directory)')
+    .option('--name <name>', 'node name, used in the DID and the checkpoint origin (default: host name)')
+    .action(run((a, g, dir: string | undefined, o: { name?: string }) => a.init(g, dir, o)));
+
+  program
+    .command('start')
+    .description('initialize the default data directory if needed and show the node and its scrolls')
+    .action(run((a, g) => a.start(g)));
+
+  program
+    .command('scrolls')
+    .description('list the scrolls with their files, sizes and roots')
+    .action(run((a, g) => a.root(g, undefined)));
+
+  program
+    .command('types')
+    .description('list the receipt types of a scroll (or of all scrolls)')
+    .argument('[scroll]')
+    .action(run((a, g, scroll: string | undefined) => a.types(g, scroll)));
+
+  program
+    .command('emit')
+    .description('append a receipt to a scroll and publish a new signed checkpoint')
+    .argument('<scroll>')
+    .argument('<type>')
+    .requiredOption('--body <json>', 'the receipt body: JSON, @file, or @- for standard input')
+    .option('--tags <tags>', 'comma-separated tags')
+    .option('--session <id>', 'session id (console receipts)')
+    .action(
+      run((a, g, scroll: string, type: string, o: { body: string; tags?: string; session?: string }) =>
+        a.emit(g, scroll, type, o),
+      ),
+    );
+
+  program
+    .command('receipts')
+    .description('query a scroll by type, time, tags and body fields')
+    .argument('<scroll>')
+    .option('--type <type...>', 'receipt type(s)')
+    .option('--from <time>', 'at or after this time (ISO 8601 or YYYY-MM-DD)')
+    .option('--to <time>', 'before this time; a date includes the whole day')
+    .option('--tag <tag...>', 'tag(s) that must all be present')
+    .option('--where <field=value...>', 'body field equals value (dots for nested fields)')
+    .option('--limit <n>', 'at most n receipts', '100')
+    .option('--reverse', 'newest first')
+    .action(run((a, g, scroll: string, o: Parameters<Actions['receipts']>[2]) => a.receipts(g, scroll, o)));
+
+  program
+    .command('root')
+    .description("show each scroll's size, Merkle root and checkpoint")
+    .argument('[scroll]')
+    .action(run((a, g, scroll: string | undefined) => a.root(g, scroll)));
+
+  program
+    .command('checkpoint')
+    .description("publish (if the scroll grew) and print the scroll's signed checkpoint")
+    .argument('<scroll>')
+    .action(run((a, g, scroll: string) => a.checkpoint(g, scroll)));
+
+  program
+    .command('vkey')
+    .description("print the node's verifier key (give it to whoever verifies bundles)")
+    .action(run((a, g) => a.vkey(g)));
+
+  program
+    .command('proof')
+    .description('write a self-contained proof bundle for one receipt')
+    .argument('<scroll>')
+    .argument('<seq>')
+    .option('-o, --output <file>', 'write the bundle to a file instead of stdout')
+    .action(run((a, g, scroll: string, seq: string, o: { output?: string }) => a.proof(g, scroll, seq, o)));
+
+  program
+    .command('verify')
+    .description('recompute every leaf and root; check sidecars, ROOT files and checkpoint signatures')
+    .argument('[scroll]')
+    .option('--deep', 'also re-check every receipt: canonical form, schema and body hash')
+    .action(run((a, g, scroll: string | undefined, o: { deep?: boolean }) => a.verify(g, scroll, o)));
+
+  program
+    .command('verify-bundle')
+    .description('verify a proof bundle offline')
+    .argument('<file>', 'bundle file, or - for standard input')
+    .option('--vkey <vkey>', "the node's verifier key (default: the data directory's)")
+    .action(run((a, g, file: string, o: { vkey?: string }) => a.verifyBundle(g, file, o)));
+
+  program
+    .command('consistency')
+    .description('prove that the scroll at old-size is a prefix of the scroll at new-size')
+    .argument('<scroll>')
+    .argument('<old-size>')
+    .argument('[new-size]')
+    .action(
+      run((a, g, scroll: string, oldSize: string, newSize: string | undefined) =>
+        a.consistency(g, scroll, oldSize, newSize),
+      ),
+    );
+
+  program
+    .command('import')
+    .description('import legacy JSONL: each object becomes a receipt body')
+    .argument('<file>')
+    .requiredOption('--scroll <scroll>')
+    .option('--type <type>', 'receipt type for objects without a "type" field')
+    .action(run((a, g, file: string, o: { scroll: string; type?: string }) => a.importFile(g, file, o)));
+
+  program
+    .command('reindex')
+    .description('rebuild the sidecars and query index from the JSONL')
+    .argument('[scroll]')
+    .action(run((a, g, scroll: string | undefined) => a.reindex(g, scroll)));
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (error) {
+    const format = (program.opts<GlobalOptions>().format ?? 'human') as OutputFormat;
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
+        ? 0
+        : EXIT_CODES.usage;
+    }
+    if (error instanceof VaultMeshError) return reportError(format, error);
+    const internal = new VaultMeshError('INTERNAL', (error as Error)?.stack ?? String(error), {
+      hint: 'this is a bug in VaultMesh; please report it with the command you ran',
+    });
+    return reportError(format, internal);
+  }
+}

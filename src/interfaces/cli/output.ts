@@ -1,0 +1,45 @@
+/** Results go to stdout in the chosen format; logs and errors go to stderr. */
+import { stringify as toYaml } from 'yaml';
+import { VaultMeshError, type ErrorKind } from '../../core/errors.js';
+
+export type OutputFormat = 'human' | 'json' | 'yaml';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['human', 'json', 'yaml'];
+
+/** Exit statuses, documented in docs/operations.md. */
+export const EXIT_CODES: Record<ErrorKind, number> = {
+  internal: 1,
+  usage: 2,
+  input: 2,
+  not_found: 3,
+  verification: 4,
+  io: 5,
+  busy: 6,
+};
+
+export function emitResult<T>(format: OutputFormat, result: T, human: (r: T) => string): void {
+  let text: string;
+  if (format === 'json') text = JSON.stringify(result, null, 2);
+  else if (format === 'yaml') text = toYaml(result).trimEnd();
+  else text = human(result);
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function reportError(format: OutputFormat, error: VaultMeshError): number {
+  if (format === 'human') {
+    let text = `error[${error.code}]: ${error.message}\n`;
+    if (error.hint !== undefined) text += `  hint: ${error.hint}\n`;
+    process.stderr.write(text);
+  } else {
+    const body = { error: error.toJSON() };
+    process.stderr.write(format === 'json' ? `${JSON.stringify(body, null, 2)}\n` : toYaml(body));
+  }
+  return EXIT_CODES[error.kind];
+}
+
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '))
+    .join('\n');
+}

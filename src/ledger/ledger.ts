@@ -1,0 +1,212 @@
+/**
+ * The ledger of one data directory: every interface (CLI, HTTP, MCP) goes through this object.
+ * Writers are opened per scroll on first use and kept, so that appends from one process share
+ * group commits; readers never take a lock.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { BUNDLE_FORMAT, formatBundle } from '../core/bundle.js';
+import { VaultMeshError } from '../core/errors.js';
+import { consistencyProof, inclusionProof, rootAt } from '../core/merkle.js';
+import type { NoteSigner } from '../core/note.js';
+import { validateDraft, type Receipt, type ReceiptDraft } from '../core/receipt.js';
+import { getScroll, type ScrollDefinition } from '../core/scrolls/index.js';
+import { formatTlogProof } from '../core/tlog-proof.js';
+import { DataDir } from './data-dir.js';
+import { loadNodeIdentity, loadNodeSigner, scrollOrigin, type NodeIdentity } from './node-identity.js';
+import { nodeTreeHasher } from './node-hasher.js';
+import { publishCheckpoint, readCheckpoint, type PublishedCheckpoint } from './publish.js';
+import { QueryIndex, type ReceiptQuery } from './query-index.js';
+import { ScrollLog, type AppendedReceipt } from './scroll-log.js';
+
+export interface LedgerOptions {
+  clock?: () => Date;
+}
+
+export interface ScrollStatus {
+  scroll: string;
+  size: number;
+  root: Uint8Array;
+  checkpointSize: number | undefined;
+}
+
+export class Ledger {
+  readonly dataDir: DataDir;
+  readonly identity: NodeIdentity;
+  private readonly clock: () => Date;
+  private readonly writers = new Map<string, Promise<ScrollLog>>();
+  private signerCache: NoteSigner | undefined;
+  private queryIndex: QueryIndex | undefined;
+
+  private constructor(root: string, options: LedgerOptions) {
+    this.dataDir = new DataDir(root);
+    this.identity = loadNodeIdentity(this.dataDir);
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  static open(root: string, options: LedgerOptions = {}): Ledger {
+    return new Ledger(root, options);
+  }
+
+  /** Validates every draft first, so a bad one means nothing is written; then appends durably. */
+  async emit(drafts: readonly ReceiptDraft[]): Promise<AppendedReceipt[]> {
+    const maxBody = this.identity.config.ledger.max_body_bytes;
+    const validated = drafts.map((d) => validateDraft(d, maxBody));
+    const byScroll = new Map<string, typeof validated>();
+    for (const v of validated) {
+      const list = byScroll.get(v.scroll) ?? [];
+      list.push(v);
+      byScroll.set(v.scroll, list);
+    }
+    const results = await Promise.all(
+      [...byScroll].map(async ([scroll, list]) => (await this.writer(scroll)).append(list)),
+    );
+    return results.flat();
+  }
+
+  writer(scrollName: string): Promise<ScrollLog> {
+    const scroll = getScroll(scrollName);
+    let log = this.writers.get(scroll.name);
+    if (log === undefined) {
+      log = ScrollLog.openWriter(this.dataDir, scroll, {
+        issuer: this.identity.did,
+        lockTimeoutMs: this.identity.config.ledger.lock_timeout_ms,
+        clock: this.clock,
+      });
+      this.writers.set(scroll.name, log);
+      log.catch(() => this.writers.delete(scroll.name));
+    }
+    return log;
+  }
+
+  /** A lock-free view of the scroll as its sidecar covers it now. */
+  reader(scrollName: string): ScrollLog {
+    this.dataDir.assertUsable();
+    return ScrollLog.openReader(this.dataDir, getScroll(scrollName));
+  }
+
+  async publish(scrollName: string): Promise<PublishedCheckpoint> {
+    const log = await this.writer(scrollName);
+    return log.locked(() => publishCheckpoint(log, this.identity, this.signer(), this.clock()));
+  }
+
+  checkpoint(log: ScrollLog): PublishedCheckpoint | undefined {
+    return readCheckpoint(log, this.identity);
+  }
+
+  status(scrollName: string): ScrollStatus {
+    const log = this.reader(scrollName);
+    try {
+      return {
+        scroll: log.scroll.name,
+        size: log.size,
+        root: rootAt(log.tree.readNode, log.size, nodeTreeHasher),
+        checkpointSize: this.checkpoint(log)?.checkpoint.size,
+      };
+    } finally {
+      log.close();
+    }
+  }
+
+  /** A bundle proving receipt `seq` against a signed checkpoint (published now if none covers it). */
+  async bundle(scrollName: string, seq: number): Promise<string> {
+    let log = this.reader(scrollName);
+    try {
+      log.readLine(seq);
+    } catch (error) {
+      log.close();
+      throw error;
+    }
+    let published = this.checkpoint(log);
+    if (published === undefined || published.checkpoint.size <= seq) {
+      log.close();
+      published = await this.publish(scrollName);
+      log = this.reader(scrollName);
+    }
+    try {
+      const { checkpoint, note } = published;
+      const hashes = inclusionProof(log.tree.readNode, seq, checkpoint.size, nodeTreeHasher);
+      return formatBundle({
+        format: BUNDLE_FORMAT,
+        origin: scrollOrigin(this.identity, log.scroll),
+        receipt: log.readLine(seq),
+        proof: formatTlogProof({ index: seq, hashes, checkpoint: note }),
+      });
+    } finally {
+      log.close();
+    }
+  }
+
+  consistency(scrollName: string, oldSize: number, newSize?: number) {
+    const log = this.reader(scrollName);
+    try {
+      const size = newSize ?? log.size;
+      for (const [name, value] of [
+        ['old-size', oldSize],
+        ['new-size', size],
+      ] as const) {
+        if (!Number.isSafeInteger(value) || value < 0 || value > log.size) {
+          throw new VaultMeshError(
+            'SEQ_OUT_OF_RANGE',
+            `${name} ${value} is not a size of scroll ${log.scroll.name}`,
+            {
+              hint: `sizes run from 0 to ${log.size}`,
+            },
+          );
+        }
+      }
+      if (oldSize > size) {
+        throw new VaultMeshError('INVALID_ARGUMENT', `old-size ${oldSize} is larger than new-size ${size}`);
+      }
+      return {
+        scroll: log.scroll.name,
+        oldSize,
+        newSize: size,
+        oldRoot: rootAt(log.tree.readNode, oldSize, nodeTreeHasher),
+        newRoot: rootAt(log.tree.readNode, size, nodeTreeHasher),
+        proof: consistencyProof(log.tree.readNode, oldSize, size, nodeTreeHasher),
+      };
+    } finally {
+      log.close();
+    }
+  }
+
+  /** Receipts matching the query, read back from the JSONL. */
+  query(scrollName: string, query: ReceiptQuery): Receipt[] {
+    const log = this.reader(scrollName);
+    try {
+      const seqs = this.index().query(log, query);
+      return seqs.map((seq) => JSON.parse(log.readLine(seq)) as Receipt);
+    } finally {
+      log.close();
+    }
+  }
+
+  scrollDefinition(scrollName: string): ScrollDefinition {
+    return getScroll(scrollName);
+  }
+
+  /** Forgets the query index of one scroll; the next query rebuilds it from the JSONL. */
+  resetQueryIndex(scrollName: string): void {
+    this.index().reset(getScroll(scrollName).name);
+  }
+
+  async close(): Promise<void> {
+    for (const log of this.writers.values()) (await log.catch(() => undefined))?.close();
+    this.writers.clear();
+    this.queryIndex?.close();
+    this.queryIndex = undefined;
+  }
+
+  private index(): QueryIndex {
+    if (this.queryIndex === undefined) {
+      if (!existsSync(this.dataDir.indexDir)) mkdirSync(this.dataDir.indexDir, { recursive: true });
+      this.queryIndex = new QueryIndex(this.dataDir.queryIndexFile);
+    }
+    return this.queryIndex;
+  }
+
+  private signer(): NoteSigner {
+    this.signerCache ??= loadNodeSigner(this.dataDir);
+    return this.signerCache;
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The query index: type, time, tags and body fields of every receipt, in SQLite. It is derived:
+ * each query first indexes the lines the scroll gained since the last one, and the whole file is
+ * rebuilt from the JSONL by `vm reindex`. Results are read back from the JSONL, the truth.
+ */
+import Database from 'better-sqlite3';
+import { VaultMeshError } from '../core/errors.js';
+import type { ScrollLog } from './scroll-log.js';
+
+export interface WhereClause {
+  /** Dotted path into the body, e.g. `account` or `compliance_flags.ambiguous_requirements`. */
+  path: string;
+  /** Matches the field when it holds this JSON value, or this text (so `amount=1.50` finds "1.50"). */
+  value: string | number | boolean | null;
+  text: string;
+}
+
+export interface ReceiptQuery {
+  types?: readonly string[];
+  /** Inclusive lower bound on `ts` (ISO 8601). */
+  from?: string;
+  /** Exclusive upper bound on `ts` (ISO 8601). */
+  to?: string;
+  /** Every tag must be present. */
+  tags?: readonly string[];
+  where?: readonly WhereClause[];
+  limit: number;
+  /** Newest first. */
+  reverse?: boolean;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS receipts (
+    id INTEGER PRIMARY KEY, scroll TEXT NOT NULL, seq INTEGER NOT NULL,
+    type TEXT NOT NULL, ts TEXT NOT NULL, body TEXT NOT NULL);
+  CREATE UNIQUE INDEX IF NOT EXISTS receipts_seq ON receipts (scroll, seq);
+  CREATE INDEX IF NOT EXISTS receipts_type_ts ON receipts (scroll, type, ts);
+  CREATE INDEX IF NOT EXISTS receipts_ts ON receipts (scroll, ts);
+  CREATE TABLE IF NOT EXISTS tags (scroll TEXT NOT NULL, tag TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (scroll, tag, seq)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS indexed (scroll TEXT PRIMARY KEY, size INTEGER NOT NULL, last_leaf BLOB);
+`;
+
+const BATCH = 10_000;
+
+export class QueryIndex {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 15000');
+      this.db.exec(SCHEMA);
+    } catch (cause) {
+      throw new VaultMeshError(
+        'IO_ERROR',
+        `cannot open the query index ${path}: ${(cause as Error).message}`,
+        {
+          cause,
+          hint: 'the index is derived: delete it and run vm reindex',
+        },
+      );
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  reset(scroll: string): void {
+    this.db.transaction(() => {
+      for (const table of ['receipts', 'tags', 'indexed'])
+        this.db.prepare(`DELETE FROM ${table} WHERE scroll = ?`).run(scroll);
+    })();
+  }
+
+  /** Brings the index of one scroll up to the lines its sidecar covers. */
+  sync(log: ScrollLog): void {
+    const scroll = log.scroll.name;
+    const state = this.db.prepare('SELECT size, last_leaf FROM indexed WHERE scroll = ?');
+    const current = () => state.get(scroll) as { size: number; last_leaf: Buffer | null } | undefined;
+    const known = current();
+    if (known !== undefined && known.size === log.size && this.sameLastLeaf(log, known)) return;
+    const insert = this.db.prepare(
+      'INSERT INTO receipts (scroll, seq, type, ts, body) VALUES (?, ?, ?, ?, ?)',
+    );
+    const insertTag = this.db.prepare('INSERT OR IGNORE INTO tags (scroll, tag, seq) VALUES (?, ?, ?)');
+    const record = this.db.prepare(
+      'INSERT INTO indexed (scroll, size, last_leaf) VALUES (?, ?, ?) ON CONFLICT (scroll) DO UPDATE SET size = excluded.size, last_leaf = excluded.last_leaf',
+    );
+    const step = this.db.transaction(() => {
+      let state = current();
+      if (state !== undefined && (state.size > log.size || !this.sameLastLeaf(log, state))) {
+        // The scroll was rebuilt or rewritten under us: start this scroll's index over.
+        this.db.prepare('DELETE FROM receipts WHERE scroll = ?').run(scroll);
+        this.db.prepare('DELETE FROM tags WHERE scroll = ?').run(scroll);
+        state = undefined;
+      }
+      const from = state?.size ?? 0;
+      const to = Math.min(log.size, from + BATCH);
+      for (const { seq, line } of log.readLines(from, to)) {
+        const receipt = JSON.parse(line) as { type: string; ts: string; tags: string[]; body: unknown };
+        insert.run(scroll, seq, receipt.type, receipt.ts, JSON.stringify(receipt.body));
+        for (const tag of receipt.tags) insertTag.run(scroll, tag, seq);
+      }
+      record.run(scroll, to, to === 0 ? null : Buffer.from(log.tree.readNode(0, to - 1)));
+      return to;
+    });
+    while (step.immediate() < log.size);
+  }
+
+  /** Seqs of the receipts that match, in seq order (or reverse), at most `limit`. */
+  query(log: ScrollLog, q: ReceiptQuery): number[] {
+    this.sync(log);
+    const clauses = ['scroll = ?'];
+    const params: unknown[] = [log.scroll.name];
+    if (q.types !== undefined && q.types.length > 0) {
+      clauses.push(`type IN (${q.types.map(() => '?').join(', ')})`);
+      params.push(...q.types);
+    }
+    if (q.from !== undefined) {
+      clauses.push('ts >= ?');
+      params.push(q.from);
+    }
+    if (q.to !== undefined) {
+      clauses.push('ts < ?');
+      params.push(q.to);
+    }
+    for (const tag of q.tags ?? []) {
+      clauses.push('seq IN (SELECT seq FROM tags WHERE scroll = ? AND tag = ?)');
+      params.push(log.scroll.name, tag);
+    }
+    for (const w of q.where ?? []) {
+      const path = `$.${w.path}`;
+      if (w.value === null) {
+        clauses.push(`(json_type(body, ?) = 'null' OR json_extract(body, ?) = ?)`);
+        params.push(path, path, w.text);
+      } else {
+        clauses.push('json_extract(body, ?) IN (?, ?)');
+        params.push(path, typeof w.value === 'boolean' ? Number(w.value) : w.value, w.text);
+      }
+    }
+    const sql = `SELECT seq FROM receipts WHERE ${clauses.join(' AND ')} ORDER BY seq ${q.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
+    params.push(q.limit);
+    return (
+      this.db
+        .prepare(sql)
+        .pluck()
+        .all(...params) as number[]
+    ).map(Number);
+  }
+
+  private sameLastLeaf(log: ScrollLog, state: { size: number; last_leaf: Buffer | null }): boolean {
+    if (state.size === 0 || state.size > log.size) return state.size === 0;
+    return (
+      state.last_leaf !== null && Buffer.from(log.tree.readNode(0, state.size - 1)).equals(state.last_leaf)
+    );
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * `vm verify`: recompute every leaf and the root of a scroll from its JSONL, and hold them against
+ * the sidecar, the signed checkpoint and the ROOT file. The first line that differs from what was
+ * recorded is named, with the reason found by parsing it. Read-only and lock-free.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { toHex } from '../core/bytes.js';
+import { VaultMeshError, isVaultMeshError } from '../core/errors.js';
+import { StreamingTreeBuilder, rootAt } from '../core/merkle.js';
+import { parseReceiptLine } from '../core/receipt.js';
+import { parseRootFile } from '../core/root-file.js';
+import type { ScrollDefinition } from '../core/scrolls/index.js';
+import type { Ledger } from './ledger.js';
+import { leafHashInPlace, nodeTreeHasher } from './node-hasher.js';
+import type { ScrollLog } from './scroll-log.js';
+
+const CHUNK = 8 * 1024 * 1024;
+const MAX_FINDINGS = 20;
+const NEWLINE = 0x0a;
+
+export interface VerifyOptions {
+  /** Also re-parse every receipt: canonical form, envelope, body schema and body hash. */
+  deep?: boolean;
+}
+
+export interface ScrollVerification {
+  scroll: string;
+  ok: boolean;
+  lines: number;
+  recorded: number;
+  root: string;
+  checkpointSize: number | undefined;
+  rootFileEvents: number | undefined;
+  /** Bytes of an unfinished last line (never acknowledged; cut by the next writer). */
+  tornBytes: number;
+  /** Problems, first one first; each a VaultMeshError as JSON (code, message, evidence). */
+  findings: ReturnType<VaultMeshError['toJSON']>[];
+}
+
+export function verifyScroll(
+  ledger: Ledger,
+  scroll: ScrollDefinition,
+  options: VerifyOptions = {},
+): ScrollVerification {
+  const log = ledger.reader(scroll.name);
+  try {
+    return new ScrollVerifier(ledger, log, options).run();
+  } finally {
+    log.close();
+  }
+}
+
+class ScrollVerifier {
+  private readonly findings: VaultMeshError[] = [];
+  private readonly builder = new StreamingTreeBuilder(nodeTreeHasher);
+  private readonly capturedRoots = new Map<number, Uint8Array>();
+  private readonly wantedSizes = new Set<number>();
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly log: ScrollLog,
+    private readonly options: VerifyOptions,
+  ) {}
+
+  run(): ScrollVerification {
+    const scroll = this.log.scroll;
+    const checkpoint = this.guard(() => this.ledger.checkpoint(this.log)?.checkpoint);
+    const rootFile = this.guard(() => {
+      const path = this.ledger.dataDir.rootFile(scroll);
+      return existsSync(path) ? parseRootFile(readFileSync(path, 'utf8')) : undefined;
+    });
+    if (checkpoint !== undefined) this.wantedSizes.add(checkpoint.size);
+    if (rootFile !== undefined) this.wantedSizes.add(rootFile.events);
+    this.wantedSizes.add(this.log.size);
+    this.capture();
+
+    const { lines, tornBytes } = this.scanLines();
+    const recorded = this.log.size;
+    if (lines < recorded) {
+      this.add(
+        new VaultMeshError(
+          'LINE_CORRUPT',
+          `the file has ${lines} complete lines but ${recorded} were recorded: lines were removed or the file was truncated`,
+          {
+            evidence: { lines, recorded },
+          },
+        ),
+      );
+    } else if (this.findings.length === 0 && this.capturedRoots.has(recorded)) {
+      const sidecarRoot = rootAt(this.log.tree.readNode, recorded, nodeTreeHasher);
+      if (toHex(sidecarRoot) !== toHex(this.capturedRoots.get(recorded)!)) {
+        this.add(
+          new VaultMeshError(
+            'SIDECAR_MISMATCH',
+            `the tree sidecar's root at size ${recorded} differs from the file's`,
+            {
+              hint: 'rebuild the sidecars with: vm reindex',
+            },
+          ),
+        );
+      }
+    }
+    if (checkpoint !== undefined) {
+      this.compareRoot('signed checkpoint', checkpoint.size, checkpoint.rootHash, lines);
+    } else {
+      this.add(
+        new VaultMeshError('ROOT_MISMATCH', 'no signed checkpoint was published', {
+          hint: `publish one with: vm checkpoint ${scroll.name}`,
+        }),
+      );
+    }
+    if (rootFile !== undefined) {
+      if (rootFile.engineId !== scroll.engineId) {
+        this.add(
+          new VaultMeshError(
+            'ROOT_MISMATCH',
+            `ROOT file engine_id is ${rootFile.engineId}, expected ${scroll.engineId}`,
+          ),
+        );
+      }
+      this.compareRoot(`ROOT file ${scroll.rootFile}`, rootFile.events, rootFile.merkleRoot, lines);
+    }
+    return {
+      scroll: scroll.name,
+      ok: this.findings.length === 0,
+      lines,
+      recorded,
+      root: toHex(this.builder.root()),
+      checkpointSize: checkpoint?.size,
+      rootFileEvents: rootFile?.events,
+      tornBytes,
+      findings: this.findings.map((f) => f.toJSON()),
+    };
+  }
+
+  /** Streams the JSONL: leaf hash of every line, compared with the sidecar; roots captured on the way. */
+  private scanLines(): { lines: number; tornBytes: number } {
+    const fileSize = this.log.fileSize();
+    const recorded = this.log.size;
+    let offset = 0;
+    let seq = 0;
+    let carry = Buffer.alloc(0);
+    while (offset < fileSize) {
+      const fresh = Buffer.alloc(Math.min(CHUNK, fileSize - offset));
+      this.log.readAt(fresh, offset);
+      offset += fresh.length;
+      const chunk = carry.length === 0 ? fresh : Buffer.concat([carry, fresh]);
+      const lastNewline = chunk.lastIndexOf(NEWLINE);
+      if (lastNewline === -1) {
+        carry = chunk;
+        continue;
+      }
+      const complete = chunk.subarray(0, lastNewline + 1);
+      carry = Buffer.from(chunk.subarray(lastNewline + 1));
+      const expected =
+        seq < recorded
+          ? this.log.tree.leafHashes(seq, Math.min(recorded - seq, this.countLines(complete)))
+          : Buffer.alloc(0);
+      let start = 0;
+      let i = 0;
+      for (let nl = complete.indexOf(NEWLINE); nl !== -1; nl = complete.indexOf(NEWLINE, start)) {
+        const leaf = leafHashInPlace(complete, start, nl);
+        const known = i * 32 < expected.length ? expected.subarray(i * 32, i * 32 + 32) : undefined;
+        if (this.options.deep || known === undefined || !leaf.equals(known)) {
+          this.checkLine(
+            complete.toString('utf8', start, nl),
+            seq,
+            known !== undefined && !leaf.equals(known),
+            leaf,
+            known,
+          );
+        }
+        this.builder.addLeafHash(leaf);
+        seq++;
+        i++;
+        this.capture();
+        start = nl + 1;
+      }
+    }
+    return { lines: seq, tornBytes: carry.length };
+  }
+
+  private checkLine(
+    line: string,
+    seq: number,
+    differs: boolean,
+    leaf: Uint8Array,
+    known: Uint8Array | undefined,
+  ): void {
+    const where = `line ${seq + 1} (seq ${seq})`;
+    try {
+      parseReceiptLine(line, { scroll: this.log.scroll.name, seq });
+    } catch (error) {
+      if (!isVaultMeshError(error)) throw error;
+      this.add(
+        new VaultMeshError(error.code, error.message, {
+          evidence: { line: seq + 1, seq, ...error.evidence },
+        }),
+      );
+      return;
+    }
+    if (differs) {
+      this.add(
+        new VaultMeshError(
+          'LINE_CORRUPT',
+          `${where} was altered: its hash differs from the one recorded when it was appended`,
+          {
+            evidence: { line: seq + 1, seq, recordedLeaf: toHex(known!), computedLeaf: toHex(leaf) },
+          },
+        ),
+      );
+    }
+  }
+
+  private compareRoot(what: string, size: number, recorded: Uint8Array, lines: number): void {
+    const computed = this.capturedRoots.get(size);
+    if (computed === undefined) {
+      this.add(
+        new VaultMeshError('ROOT_MISMATCH', `${what} covers ${size} receipts but the file has ${lines}`, {
+          evidence: { size, lines },
+        }),
+      );
+    } else if (toHex(computed) !== toHex(recorded)) {
+      this.add(
+        new VaultMeshError(
+          'ROOT_MISMATCH',
+          `${what} root at size ${size} is ${toHex(recorded)}, the file gives ${toHex(computed)}`,
+          {
+            evidence: { size, recordedRoot: toHex(recorded), computedRoot: toHex(computed) },
+          },
+        ),
+      );
+    }
+  }
+
+  private capture(): void {
+    if (this.wantedSizes.has(this.builder.size))
+      this.capturedRoots.set(this.builder.size, this.builder.root());
+  }
+
+  private countLines(buf: Buffer): number {
+    let n = 0;
+    for (let i = buf.indexOf(NEWLINE); i !== -1; i = buf.indexOf(NEWLINE, i + 1)) n++;
+    return n;
+  }
+
+  private add(finding: VaultMeshError): void {
+    if (this.findings.length < MAX_FINDINGS) this.findings.push(finding);
+  }
+
+  private guard<T>(read: () => T): T | undefined {
+    try {
+      return read();
+    } catch (error) {
+      if (!isVaultMeshError(error)) throw error;
+      this.add(error);
+      return undefined;
+    }
+  }
+}
