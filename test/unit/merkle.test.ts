@@ -716,15 +716,12 @@ describe('trees beyond 32-bit sizes', () => {
   });
 });
 
-describe('performance', () => {
-  it('proves inclusion in a million-leaf tree in well under a millisecond, with O(log n) reads', () => {
+describe('proof cost', () => {
+  it('proves inclusion in a million-leaf tree with O(log n) reads', () => {
     const { read, reads } = uniformStore();
     const size = 1_000_000;
     const runs = 2000;
-    const started = performance.now();
     for (let i = 0; i < runs; i++) inclusionProof(read, (i * 7919) % size, size);
-    const perProof = (performance.now() - started) / runs;
-    expect(perProof).toBeLessThan(0.25);
     expect(reads() / runs).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(size)));
   });
 });

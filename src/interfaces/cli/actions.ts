@@ -4,7 +4,7 @@ import { toBase64, toHex } from '../../core/bytes.js';
 import { verifyBundle as verifyBundleText } from '../../core/bundle.js';
 import { VaultMeshError } from '../../core/errors.js';
 import { parseVerifierKey } from '../../core/note.js';
-import { SCROLLS, getScroll } from '../../core/scrolls/index.js';
+import { SCROLLS, getReceiptType, getScroll } from '../../core/scrolls/index.js';
 import { DataDir, resolveDataDir } from '../../ledger/data-dir.js';
 import { initDataDir } from '../../ledger/init.js';
 import { Ledger } from '../../ledger/ledger.js';
@@ -149,8 +149,7 @@ export async function receipts(
     limit: parseCount(o.limit, '--limit'),
     reverse: o.reverse === true,
   };
-  if (query.types)
-    for (const t of query.types) getScroll(scroll).types.some((d) => d.type === t) || unknownType(scroll, t);
+  for (const type of query.types ?? []) getReceiptType(getScroll(scroll), type);
   await withLedger(g, (ledger) => {
     const found = ledger.query(scroll, query);
     emitResult(g.format, found, (rows) =>
@@ -161,12 +160,6 @@ export async function receipts(
             ...rows.map((r) => [String(r.seq), r.ts, r.type, r.tags.join(','), r.root_hash]),
           ]),
     );
-  });
-}
-
-function unknownType(scroll: string, type: string): never {
-  throw new VaultMeshError('UNKNOWN_TYPE', `scroll ${scroll} has no receipt type "${type}"`, {
-    hint: `list its types with: vm types ${scroll}`,
   });
 }
 

@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { VaultMeshError } from '../../core/errors.js';
+import type * as ActionsModule from './actions.js';
 import { EXIT_CODES, OUTPUT_FORMATS, reportError, type OutputFormat } from './output.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -14,7 +15,7 @@ export interface GlobalOptions {
   format: OutputFormat;
 }
 
-type Actions = typeof import('./actions.js');
+type Actions = typeof ActionsModule;
 
 function run<A extends unknown[]>(
   handler: (actions: Actions, globals: GlobalOptions, ...args: A) => Promise<void>,

@@ -1,6 +1,6 @@
 /** Results go to stdout in the chosen format; logs and errors go to stderr. */
 import { stringify as toYaml } from 'yaml';
-import { VaultMeshError, type ErrorKind } from '../../core/errors.js';
+import type { ErrorKind, VaultMeshError } from '../../core/errors.js';
 
 export type OutputFormat = 'human' | 'json' | 'yaml';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['human', 'json', 'yaml'];
