@@ -13,6 +13,7 @@ import { generateNoteKey, parseSignerKey, parseVerifierKey, signNote } from '../
 import { sealDraft, validateDraft } from '../../src/core/receipt.js';
 import { formatRootFile, parseRootFile } from '../../src/core/root-file.js';
 import { formatTlogProof } from '../../src/core/tlog-proof.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ORIGIN = 'vaultmesh.local/vault-01/mesh';
 const key = generateNoteKey('vaultmesh.local/vault-01', new Uint8Array(32).fill(7));
@@ -56,15 +57,6 @@ function bundleFor(
   return formatBundle(bundle);
 }
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
-
 describe('receipt bundles (verified with core only, as a browser would)', () => {
   it('verifies every receipt of a scroll against its signed checkpoint', () => {
     for (const seq of [0, 4, 6]) {
@@ -79,18 +71,18 @@ describe('receipt bundles (verified with core only, as a browser would)', () => 
     const otherKey = parseVerifierKey(
       generateNoteKey('vaultmesh.local/vault-01', new Uint8Array(32).fill(9)).vkey,
     );
-    expect(code(() => verifyBundle(bundleFor(7, 4), [otherKey]))).toBe('UNKNOWN_SIGNER');
+    expect(codeOf(() => verifyBundle(bundleFor(7, 4), [otherKey]))).toBe('UNKNOWN_SIGNER');
     const edited = bundleFor(7, 4, (b) => (b.receipt = b.receipt.replace('node-4', 'node-5')));
-    expect(code(() => verifyBundle(edited, [verifier]))).toBe('BUNDLE_INVALID');
+    expect(codeOf(() => verifyBundle(edited, [verifier]))).toBe('BUNDLE_INVALID');
     const moved = bundleFor(7, 4, (b) => (b.proof = b.proof.replace('index 4', 'index 5')));
-    expect(code(() => verifyBundle(moved, [verifier]))).toBe('BUNDLE_INVALID');
+    expect(codeOf(() => verifyBundle(moved, [verifier]))).toBe('BUNDLE_INVALID');
     const foreign = bundleFor(7, 4, (b) => (b.origin = 'vaultmesh.local/vault-01/drills'));
-    expect(code(() => verifyBundle(foreign, [verifier]))).toBe('CHECKPOINT_PARSE');
+    expect(codeOf(() => verifyBundle(foreign, [verifier]))).toBe('CHECKPOINT_PARSE');
     const { lines } = scroll(7);
     const swapped = bundleFor(7, 4, (b) => (b.receipt = lines[4]!.replace('"seq":4', '"seq":4 ')));
-    expect(code(() => verifyBundle(swapped, [verifier]))).toBe('BUNDLE_INVALID');
-    expect(code(() => verifyBundle('{"format":"x"}', [verifier]))).toBe('BUNDLE_PARSE');
-    expect(code(() => verifyBundle('not json', [verifier]))).toBe('BUNDLE_PARSE');
+    expect(codeOf(() => verifyBundle(swapped, [verifier]))).toBe('BUNDLE_INVALID');
+    expect(codeOf(() => verifyBundle('{"format":"x"}', [verifier]))).toBe('BUNDLE_PARSE');
+    expect(codeOf(() => verifyBundle('not json', [verifier]))).toBe('BUNDLE_PARSE');
   });
 
   it('refuses a proof that leads to another root', () => {
@@ -99,7 +91,7 @@ describe('receipt bundles (verified with core only, as a browser would)', () => 
       lines[2] = 'A'.repeat(43) + '=';
       b.proof = lines.join('\n');
     });
-    expect(code(() => verifyBundle(forged, [verifier]))).toBe('INCLUSION_MISMATCH');
+    expect(codeOf(() => verifyBundle(forged, [verifier]))).toBe('INCLUSION_MISMATCH');
   });
 });
 
@@ -115,6 +107,6 @@ describe('ROOT files', () => {
     const text = formatRootFile(root);
     expect(text.split('\n')[0]).toBe('# VaultMesh Console Root');
     expect(parseRootFile(text)).toEqual(root);
-    expect(code(() => parseRootFile(text.replace('events=128', 'events=-1')))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => parseRootFile(text.replace('events=128', 'events=-1')))).toBe('INVALID_ARGUMENT');
   });
 });

@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { concatBytes, fromBase64, toBase64, utf8 } from '../../src/core/bytes.js';
 import { formatCheckpoint, openCheckpoint, parseCheckpoint } from '../../src/core/checkpoint.js';
 import type { Checkpoint } from '../../src/core/checkpoint.js';
-import { VaultMeshError } from '../../src/core/errors.js';
-import type { ErrorCode } from '../../src/core/errors.js';
 import { sha256 } from '../../src/core/hash.js';
 import { generateNoteKey, parseSignerKey, parseVerifierKey, signNote } from '../../src/core/note.js';
+import { codeOf, errorOf } from '../helpers/errors.js';
 
 // The Go checksum database's key, from golang/go src/cmd/go/internal/modfetch/key.go.
 const SUMDB_VKEY = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
@@ -24,18 +23,6 @@ const SUMDB_CHECKPOINTS = [
 const GO_TREE = 'go.sum database tree\n123456789012\nTszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=\n';
 // The example in C2SP tlog-checkpoint.md.
 const SPEC_TEXT = 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';
-
-function errorOf(fn: () => unknown): VaultMeshError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VaultMeshError) return e;
-    throw e;
-  }
-  throw new Error('expected a VaultMeshError');
-}
-
-const codeOf = (fn: () => unknown): ErrorCode => errorOf(fn).code;
 
 describe('real sum.golang.org checkpoints', () => {
   const sumdb = parseVerifierKey(SUMDB_VKEY);

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCount, parseTags, parseTime, parseWhere } from '../../src/interfaces/cli/args.js';
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/errors.js';
 
 describe('command-line value parsers', () => {
   it('reads --where values as JSON when they look like JSON, else as text', () => {
@@ -17,7 +9,7 @@ describe('command-line value parsers', () => {
     expect(parseWhere('amount=1.50')).toEqual({ path: 'amount', value: 1.5, text: '1.50' });
     expect(parseWhere('memo=a=b')).toEqual({ path: 'memo', value: 'a=b', text: 'a=b' });
     for (const bad of ['account', '=x', 'a b=1', "x'); DROP TABLE receipts;--=1", '.a=1']) {
-      expect(code(() => parseWhere(bad))).toBe('INVALID_WHERE');
+      expect(codeOf(() => parseWhere(bad))).toBe('INVALID_WHERE');
     }
   });
 
@@ -26,14 +18,14 @@ describe('command-line value parsers', () => {
     expect(parseTime('2026-11-23', '--to', true)).toBe('2026-11-24T00:00:00.000Z');
     expect(parseTime('2026-11-23T07:00:00+01:00', '--from')).toBe('2026-11-23T06:00:00.000Z');
     for (const bad of ['yesterday', '23/11/2026', '2026-13-01'])
-      expect(code(() => parseTime(bad, '--from'))).toBe('INVALID_TIME');
+      expect(codeOf(() => parseTime(bad, '--from'))).toBe('INVALID_TIME');
   });
 
   it('reads counts strictly', () => {
     expect(parseCount('0', 'seq')).toBe(0);
     expect(parseCount('42', 'seq')).toBe(42);
     for (const bad of ['-1', '1.5', '01', 'abc', '', '99999999999999999'])
-      expect(code(() => parseCount(bad, 'seq'))).toBe('INVALID_ARGUMENT');
+      expect(codeOf(() => parseCount(bad, 'seq'))).toBe('INVALID_ARGUMENT');
   });
 
   it('splits tags', () => {

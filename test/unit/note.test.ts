@@ -18,6 +18,7 @@ import {
   verifyNote,
   vkeyFromPublicKey,
 } from '../../src/core/note.js';
+import { errorOf } from '../helpers/errors.js';
 
 // Vectors from golang.org/x/mod sumdb/note/note_test.go (values only).
 const PETER_SKEY = 'PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz';
@@ -41,16 +42,6 @@ function codeOf(fn: () => unknown): ErrorCode | 'no error' | 'foreign error' {
   } catch (e) {
     return e instanceof VaultMeshError ? e.code : 'foreign error';
   }
-}
-
-function errorOf(fn: () => unknown): VaultMeshError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VaultMeshError) return e;
-    throw e;
-  }
-  throw new Error('expected a VaultMeshError');
 }
 
 /** Go's test inserts at byte offset 60; "— " is 4 UTF-8 bytes but 2 UTF-16 units. */

@@ -11,19 +11,11 @@ import {
   type Receipt,
 } from '../../src/core/receipt.js';
 import { SCROLLS, getReceiptType, getScroll } from '../../src/core/scrolls/index.js';
+import { codeOf } from '../helpers/errors.js';
 
 const credit = { entry_id: 'e1', account: 'ops', amount: '12.50', currency: 'EUR', memo: 'seed' };
 const ISSUER = 'did:vm:node:vault-01';
 const TS = '2026-11-23T07:00:00.000Z';
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('RFC 8785 canonical JSON', () => {
   it('matches the RFC 8785 §3.2.2 example of number and string serialization', () => {
@@ -37,12 +29,12 @@ describe('RFC 8785 canonical JSON', () => {
   });
 
   it('refuses values that would not hash reproducibly, naming the path', () => {
-    expect(code(() => assertJson({ a: [1, Number.NaN] }))).toBe('INVALID_BODY');
+    expect(codeOf(() => assertJson({ a: [1, Number.NaN] }))).toBe('INVALID_BODY');
     expect(() => assertJson({ a: { b: 2 ** 60 } })).toThrow(/\$\.a\.b/);
-    expect(code(() => assertJson({ a: undefined }))).toBe('INVALID_BODY');
-    expect(code(() => parseJson('{"a":'))).toBe('INVALID_JSON');
-    expect(code(() => parseJson('1e400'))).toBe('INVALID_BODY');
-    expect(code(() => parseJson('{"big":12345678901234567890}'))).toBe('INVALID_BODY');
+    expect(codeOf(() => assertJson({ a: undefined }))).toBe('INVALID_BODY');
+    expect(codeOf(() => parseJson('{"a":'))).toBe('INVALID_JSON');
+    expect(codeOf(() => parseJson('1e400'))).toBe('INVALID_BODY');
+    expect(codeOf(() => parseJson('{"big":12345678901234567890}'))).toBe('INVALID_BODY');
   });
 });
 
@@ -56,7 +48,7 @@ describe('tagged hashes', () => {
 
   it('refuses hashes without an algorithm, in upper case or of the wrong length', () => {
     for (const bad of ['6437b3ac', 'blake3:ABC', `md5:${'0'.repeat(64)}`, `sha256:${'0'.repeat(63)}`]) {
-      expect(code(() => parseHash(bad))).toBe('INVALID_HASH');
+      expect(codeOf(() => parseHash(bad))).toBe('INVALID_HASH');
     }
   });
 });
@@ -88,8 +80,8 @@ describe('scroll registry', () => {
     const count = (name: string) => getScroll(name).types.length;
     expect([count('console'), count('mesh'), count('identity'), count('governance')]).toEqual([9, 6, 9, 7]);
     expect(getReceiptType(getScroll('guardian'), 'anchor_divergence').type).toBe('anchor_divergence');
-    expect(code(() => getReceiptType(getScroll('treasury'), 'treasury_refund'))).toBe('UNKNOWN_TYPE');
-    expect(code(() => getScroll('ledgers'))).toBe('UNKNOWN_SCROLL');
+    expect(codeOf(() => getReceiptType(getScroll('treasury'), 'treasury_refund'))).toBe('UNKNOWN_TYPE');
+    expect(codeOf(() => getScroll('ledgers'))).toBe('UNKNOWN_SCROLL');
   });
 });
 
@@ -111,20 +103,20 @@ describe('receipt envelope', () => {
     expect(() =>
       validateDraft({ scroll: 'treasury', type: 'treasury_credit', body: { ...credit, amount: 12.5 } }),
     ).toThrow(/body\.amount/);
-    expect(code(() => validateDraft({ scroll: 'treasury', type: 'treasury_credit', body: [] }))).toBe(
+    expect(codeOf(() => validateDraft({ scroll: 'treasury', type: 'treasury_credit', body: [] }))).toBe(
       'INVALID_BODY',
     );
     expect(
-      code(() =>
+      codeOf(() =>
         validateDraft({ scroll: 'treasury', type: 'treasury_credit', body: credit, tags: ['bad tag'] }),
       ),
     ).toBe('INVALID_ARGUMENT');
     const big = { ...credit, memo: 'x'.repeat(2000) };
-    expect(code(() => validateDraft({ scroll: 'treasury', type: 'treasury_credit', body: big }, 1024))).toBe(
-      'BODY_TOO_LARGE',
-    );
     expect(
-      code(() =>
+      codeOf(() => validateDraft({ scroll: 'treasury', type: 'treasury_credit', body: big }, 1024)),
+    ).toBe('BODY_TOO_LARGE');
+    expect(
+      codeOf(() =>
         validateDraft({
           scroll: 'mesh',
           type: 'mesh_node_join',
@@ -143,11 +135,11 @@ describe('receipt envelope', () => {
       ISSUER,
     );
     const at = { scroll: 'treasury', seq: 3 };
-    expect(code(() => parseReceiptLine(line.slice(0, -1), at))).toBe('LINE_CORRUPT');
-    expect(code(() => parseReceiptLine(line.replace('"12.50"', '"12.51"'), at))).toBe('LINE_CORRUPT');
-    expect(code(() => parseReceiptLine(line, { scroll: 'treasury', seq: 4 }))).toBe('SEQ_MISMATCH');
-    expect(code(() => parseReceiptLine(line, { scroll: 'mesh', seq: 3 }))).toBe('LINE_CORRUPT');
-    expect(code(() => parseReceiptLine(line.replace('{"body":{', '{"body":{ '), at))).toBe('LINE_CORRUPT');
+    expect(codeOf(() => parseReceiptLine(line.slice(0, -1), at))).toBe('LINE_CORRUPT');
+    expect(codeOf(() => parseReceiptLine(line.replace('"12.50"', '"12.51"'), at))).toBe('LINE_CORRUPT');
+    expect(codeOf(() => parseReceiptLine(line, { scroll: 'treasury', seq: 4 }))).toBe('SEQ_MISMATCH');
+    expect(codeOf(() => parseReceiptLine(line, { scroll: 'mesh', seq: 3 }))).toBe('LINE_CORRUPT');
+    expect(codeOf(() => parseReceiptLine(line.replace('{"body":{', '{"body":{ '), at))).toBe('LINE_CORRUPT');
   });
 
   it('composes exactly the RFC 8785 serialization for any envelope (property)', () => {

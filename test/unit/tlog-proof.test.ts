@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromBase64, toBase64, utf8 } from '../../src/core/bytes.js';
 import { formatCheckpoint, openCheckpoint } from '../../src/core/checkpoint.js';
-import { VaultMeshError } from '../../src/core/errors.js';
-import type { ErrorCode } from '../../src/core/errors.js';
 import {
   cosignNote,
   generateNoteKey,
@@ -17,6 +15,7 @@ import {
   parseTlogProof,
 } from '../../src/core/tlog-proof.js';
 import type { TlogProof } from '../../src/core/tlog-proof.js';
+import { codeOf, errorOf } from '../helpers/errors.js';
 
 // The example in C2SP tlog-proof.md, up to its checkpoint's signature lines (which the spec elides).
 const SPEC_PREFIX = [
@@ -59,18 +58,6 @@ const smallCheckpoint = signNote(
 );
 const hash = (n: number): Uint8Array => new Uint8Array(32).fill(n);
 const h1 = toBase64(hash(1));
-
-function errorOf(fn: () => unknown): VaultMeshError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VaultMeshError) return e;
-    throw e;
-  }
-  throw new Error('expected a VaultMeshError');
-}
-
-const codeOf = (fn: () => unknown): ErrorCode => errorOf(fn).code;
 
 describe('the C2SP example', () => {
   it('parses with real signatures in place of the elided ones, and formats back byte for byte', () => {
