@@ -64,6 +64,9 @@ export const defaultTreeHasher: TreeHasher = rfc6962Hasher(defaultSha256);
  */
 export type NodeHashReader = (level: number, index: number) => Uint8Array;
 
+/** Called with each interior node a {@link StreamingTreeBuilder} completes (level ≥ 1). */
+export type NodeObserver = (level: number, index: number, hash: Uint8Array) => void;
+
 /** A node of the perfect-subtree store, as produced by {@link nodesCompletedByAppend}. */
 export interface CompletedNode {
   level: number;
@@ -77,6 +80,7 @@ export interface CompletedNode {
  */
 export class StreamingTreeBuilder {
   readonly #hasher: TreeHasher;
+  readonly #onNode: NodeObserver | undefined;
   /**
    * Roots of the perfect subtrees so far, largest first, as fixed views into one buffer, so that
    * adding a leaf allocates nothing but the hashes it computes.
@@ -85,8 +89,10 @@ export class StreamingTreeBuilder {
   #depth = 0;
   #size = 0;
 
-  constructor(hasher: TreeHasher = defaultTreeHasher) {
+  /** `onNode`, when given, sees every interior perfect-subtree node as it is completed. */
+  constructor(hasher: TreeHasher = defaultTreeHasher, onNode?: NodeObserver) {
     this.#hasher = hasher;
+    this.#onNode = onNode;
     const storage = new Uint8Array(MAX_LEVELS * HASH_SIZE);
     this.#slots = Array.from({ length: MAX_LEVELS }, (_, i) =>
       storage.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE),
@@ -119,9 +125,12 @@ export class StreamingTreeBuilder {
     // own height, which the new leaf completes.
     let node = leafHash;
     let depth = this.#depth;
+    let level = 0;
     for (let n = this.#size; n % 2 === 1; n = (n - 1) / 2) {
       depth--;
+      level++;
       node = this.#hasher.hashChildren(this.#slots[depth]!, node);
+      this.#onNode?.(level, (this.#size + 1) / 2 ** level - 1, node);
     }
     this.#slots[depth]!.set(node);
     this.#depth = depth + 1;

@@ -99,11 +99,19 @@ export class TreeStore {
     );
   };
 
-  /** Reads `count` consecutive leaf hashes starting at `from` in one read. */
-  leafHashes(from: number, count: number): Buffer {
-    if (this.levelFds[0]! < 0) return Buffer.alloc(0);
-    const buf = Buffer.alloc(count * HASH_SIZE);
-    const got = readSync(this.levelFds[0]!, buf, 0, buf.length, from * HASH_SIZE);
+  /** Number of nodes stored at `level` (nodes past it are computed on demand by readNode). */
+  storedNodes(level: number): number {
+    this.openLevel(level);
+    return this.levelCounts[level]!;
+  }
+
+  /** Reads up to `count` consecutive stored nodes of `level` starting at `from`, in one read. */
+  nodes(level: number, from: number, count: number): Buffer {
+    this.openLevel(level);
+    const fd = this.levelFds[level]!;
+    if (fd < 0) return Buffer.alloc(0);
+    const buf = Buffer.alloc(Math.max(0, Math.min(count, this.levelCounts[level]! - from)) * HASH_SIZE);
+    const got = buf.length === 0 ? 0 : readSync(fd, buf, 0, buf.length, from * HASH_SIZE);
     return buf.subarray(0, got - (got % HASH_SIZE));
   }
 

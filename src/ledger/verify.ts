@@ -16,6 +16,7 @@ import type { ScrollLog } from './scroll-log.js';
 
 const CHUNK = 8 * 1024 * 1024;
 const MAX_FINDINGS = 20;
+const NODE_WINDOW = 65_536;
 const NEWLINE = 0x0a;
 
 export interface VerifyOptions {
@@ -52,7 +53,11 @@ export function verifyScroll(
 
 class ScrollVerifier {
   private readonly findings: VaultMeshError[] = [];
-  private readonly builder = new StreamingTreeBuilder(nodeTreeHasher);
+  private readonly builder = new StreamingTreeBuilder(nodeTreeHasher, (level, index, hash) =>
+    this.checkStoredNode(level, index, hash),
+  );
+  private readonly levelWindows = new Map<number, { from: number; nodes: Buffer }>();
+  private sidecarNodeReported = false;
   private readonly capturedRoots = new Map<number, Uint8Array>();
   private readonly wantedSizes = new Set<number>();
 
@@ -152,10 +157,7 @@ class ScrollVerifier {
       }
       const complete = chunk.subarray(0, lastNewline + 1);
       carry = Buffer.from(chunk.subarray(lastNewline + 1));
-      const expected =
-        seq < recorded
-          ? this.log.tree.leafHashes(seq, Math.min(recorded - seq, this.countLines(complete)))
-          : Buffer.alloc(0);
+      const expected = this.log.tree.nodes(0, seq, this.countLines(complete));
       let start = 0;
       let i = 0;
       for (let nl = complete.indexOf(NEWLINE); nl !== -1; nl = complete.indexOf(NEWLINE, start)) {
@@ -227,6 +229,30 @@ class ScrollVerifier {
           `${what} root at size ${size} is ${toHex(recorded)}, the file gives ${toHex(computed)}`,
           {
             evidence: { size, recordedRoot: toHex(recorded), computedRoot: toHex(computed) },
+          },
+        ),
+      );
+    }
+  }
+
+  /** Holds each interior node the rebuild completes against the sidecar's stored copy. */
+  private checkStoredNode(level: number, index: number, hash: Uint8Array): void {
+    if (this.sidecarNodeReported || index >= this.log.tree.storedNodes(level)) return;
+    let window = this.levelWindows.get(level);
+    if (window === undefined || index < window.from || index >= window.from + window.nodes.length / 32) {
+      window = { from: index, nodes: this.log.tree.nodes(level, index, NODE_WINDOW) };
+      this.levelWindows.set(level, window);
+    }
+    const offset = (index - window.from) * 32;
+    if (!window.nodes.subarray(offset, offset + 32).equals(hash) && this.findings.length === 0) {
+      this.sidecarNodeReported = true;
+      this.add(
+        new VaultMeshError(
+          'SIDECAR_MISMATCH',
+          `the tree sidecar's node ${index} at level ${level} is wrong (the lines are intact)`,
+          {
+            hint: 'rebuild the sidecars with: vm reindex',
+            evidence: { level, index, firstLeaf: index * 2 ** level },
           },
         ),
       );

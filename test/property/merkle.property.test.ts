@@ -220,6 +220,24 @@ describe('node store maintenance', () => {
     );
   });
 
+  it('shows the streaming builder observer exactly the interior nodes of the store', () => {
+    fc.assert(
+      fc.property(size(), (n) => {
+        const seen = new Map<string, Uint8Array>();
+        const builder = new StreamingTreeBuilder(defaultTreeHasher, (level, index, hash) =>
+          seen.set(key(level, index), hash.slice()),
+        );
+        for (const h of LEAF_HASHES.slice(0, n)) builder.addLeafHash(h);
+        const expected = [...NODES].filter(([id]) => {
+          const [level, index] = id.split(':').map(Number) as [number, number];
+          return level > 0 && (index + 1) * 2 ** level <= n;
+        });
+        expect(seen.size).toBe(expected.length);
+        for (const [id, hash] of expected) expect(toHex(seen.get(id)!)).toBe(toHex(hash));
+      }),
+    );
+  });
+
   it('stores the RFC hash of every perfect subtree', () => {
     for (const [id, hash] of NODES) {
       const [level, index] = id.split(':').map(Number) as [number, number];
