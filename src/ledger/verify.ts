@@ -141,7 +141,6 @@ class ScrollVerifier {
   /** Streams the JSONL: leaf hash of every line, compared with the sidecar; roots captured on the way. */
   private scanLines(): { lines: number; tornBytes: number } {
     const fileSize = this.log.fileSize();
-    const recorded = this.log.size;
     let offset = 0;
     let seq = 0;
     let carry = Buffer.alloc(0);
