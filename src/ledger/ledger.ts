@@ -16,7 +16,7 @@ import { loadNodeIdentity, loadNodeSigner, scrollOrigin, type NodeIdentity } fro
 import { nodeTreeHasher } from './node-hasher.js';
 import { publishCheckpoint, readCheckpoint, type PublishedCheckpoint } from './publish.js';
 import { QueryIndex, type ReceiptQuery } from './query-index.js';
-import { ScrollLog, type AppendedReceipt } from './scroll-log.js';
+import { ScrollLog, type AppendedReceipt, type RecoveryReport } from './scroll-log.js';
 
 export interface LedgerOptions {
   clock?: () => Date;
@@ -183,6 +183,22 @@ export class Ledger {
 
   scrollDefinition(scrollName: string): ScrollDefinition {
     return getScroll(scrollName);
+  }
+
+  /** What opening writers repaired: unfinished last lines cut, lines indexed that others appended. */
+  async recoveries(): Promise<Array<RecoveryReport & { scroll: string; keptIn: string }>> {
+    const reports = [];
+    for (const pending of this.writers.values()) {
+      const log = await pending.catch(() => undefined);
+      if (log !== undefined && (log.recovery.tornBytes > 0 || log.recovery.caughtUp > 0)) {
+        reports.push({
+          scroll: log.scroll.name,
+          keptIn: this.dataDir.sidecarDir(log.scroll),
+          ...log.recovery,
+        });
+      }
+    }
+    return reports;
   }
 
   /** Forgets the query index of one scroll; the next query rebuilds it from the JSONL. */

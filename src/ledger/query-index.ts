@@ -42,6 +42,17 @@ const SCHEMA = `
 `;
 
 const BATCH = 10_000;
+const PATH = Symbol('path');
+
+/** SQL matching a JSON value of the same JSON type only (so `true` does not match the number 1). */
+function typedMatch(value: WhereClause['value']): [string, ...unknown[]] {
+  if (value === null) return [`json_type(body, ?) = 'null'`, PATH];
+  if (typeof value === 'boolean') return [`json_type(body, ?) = '${value ? 'true' : 'false'}'`, PATH];
+  if (typeof value === 'number') {
+    return [`(json_type(body, ?) IN ('integer', 'real') AND json_extract(body, ?) = ?)`, PATH, PATH, value];
+  }
+  return ['0']; // a string is matched by the text clause alone
+}
 
 export class QueryIndex {
   private readonly db: Database.Database;
@@ -134,13 +145,10 @@ export class QueryIndex {
     }
     for (const w of q.where ?? []) {
       const path = `$.${w.path}`;
-      if (w.value === null) {
-        clauses.push(`(json_type(body, ?) = 'null' OR json_extract(body, ?) = ?)`);
-        params.push(path, path, w.text);
-      } else {
-        clauses.push('json_extract(body, ?) IN (?, ?)');
-        params.push(path, typeof w.value === 'boolean' ? Number(w.value) : w.value, w.text);
-      }
+      const [typed, ...typedParams] = typedMatch(w.value);
+      // A value also matches the same text, so `amount=1.50` finds the decimal string "1.50".
+      clauses.push(`(${typed} OR (json_type(body, ?) = 'text' AND json_extract(body, ?) = ?))`);
+      params.push(...typedParams.map((p) => (p === PATH ? path : p)), path, path, w.text);
     }
     const sql = `SELECT seq FROM receipts WHERE ${clauses.join(' AND ')} ORDER BY seq ${q.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
     params.push(q.limit);

@@ -109,8 +109,8 @@ export class ScrollLog {
   async locked<T>(work: () => T | Promise<T>): Promise<T> {
     const writer = this.requireWriter();
     return withLock(this.dataDir.lockFile(this.scroll), writer.lockTimeoutMs, async () => {
-      if (this.treeStore.replaced()) {
-        // `vm reindex` rebuilt the sidecar under us: continue on the new files.
+      if (!this.treeStore.isCurrent()) {
+        // Another writer appended, or `vm reindex` rebuilt the sidecar: take it up from the files.
         this.treeStore.close();
         this.treeStore = TreeStore.open(this.dataDir.sidecarDir(this.scroll), 'write');
       }

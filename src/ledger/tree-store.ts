@@ -136,12 +136,17 @@ export class TreeStore {
     this.leafCount += leafHashes.length;
   }
 
-  /** True when `ends.bin` on disk is no longer the file this store has open (rebuilt by reindex). */
-  replaced(): boolean {
+  /**
+   * False when the files changed since this store last looked: another process appended (so the
+   * in-memory counts are stale) or `vm reindex` replaced them. A writer then reopens under its lock.
+   */
+  isCurrent(): boolean {
     try {
-      return statSync(join(this.dir, 'ends.bin')).ino !== fstatSync(this.endsFd).ino;
+      const onDisk = statSync(join(this.dir, 'ends.bin'));
+      const open = fstatSync(this.endsFd);
+      return onDisk.ino === open.ino && open.size === this.leafCount * END_SIZE;
     } catch {
-      return true;
+      return false;
     }
   }
 

@@ -17,7 +17,16 @@ describe('command-line value parsers', () => {
     expect(parseTime('2026-11-23', '--from')).toBe('2026-11-23T00:00:00.000Z');
     expect(parseTime('2026-11-23', '--to', true)).toBe('2026-11-24T00:00:00.000Z');
     expect(parseTime('2026-11-23T07:00:00+01:00', '--from')).toBe('2026-11-23T06:00:00.000Z');
-    for (const bad of ['yesterday', '23/11/2026', '2026-13-01'])
+    expect(parseTime('2026-11-23T07:00', '--from')).toBe('2026-11-23T07:00:00.000Z');
+    expect(parseTime('2028-02-29', '--from')).toBe('2028-02-29T00:00:00.000Z');
+    for (const bad of [
+      'yesterday',
+      '23/11/2026',
+      '2026-13-01',
+      '2026-02-30',
+      '2026-11-23T24:00:00Z',
+      '2026-11-23 07:00',
+    ])
       expect(codeOf(() => parseTime(bad, '--from'))).toBe('INVALID_TIME');
   });
 

@@ -20,19 +20,16 @@ async function withLedger<T>(g: GlobalOptions, work: (ledger: Ledger) => Promise
   try {
     return await work(ledger);
   } finally {
+    for (const r of await ledger.recoveries()) {
+      if (r.tornBytes > 0) {
+        process.stderr.write(
+          `repaired ${r.scroll}: cut an unfinished last line of ${r.tornBytes} bytes (kept in ${r.keptIn})\n`,
+        );
+      }
+      if (r.caughtUp > 0)
+        process.stderr.write(`indexed ${r.caughtUp} ${r.scroll} receipts the sidecar had not covered\n`);
+    }
     await ledger.close();
-  }
-}
-
-function logRecovery(
-  ledger: Ledger,
-  scroll: string,
-  recovery: { tornBytes: number; caughtUp: number },
-): void {
-  if (recovery.tornBytes > 0) {
-    process.stderr.write(
-      `repaired ${scroll}: cut an unfinished last line of ${recovery.tornBytes} bytes (kept in ${ledger.dataDir.sidecarDir(getScroll(scroll))})\n`,
-    );
   }
 }
 
@@ -115,8 +112,6 @@ export async function emit(
   };
   await withLedger(g, async (ledger) => {
     const [appended] = await ledger.emit([draft]);
-    const log = await ledger.writer(scroll);
-    logRecovery(ledger, log.scroll.name, log.recovery);
     const published = await ledger.publish(scroll);
     const receipt = appended!.receipt;
     emitResult(

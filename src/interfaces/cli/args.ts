@@ -55,19 +55,32 @@ export function parseWhere(value: string): WhereClause {
     if (typeof json === 'string' || typeof json === 'number' || typeof json === 'boolean' || json === null)
       parsed = json;
   }
-  return { path: m[1]!, value: parsed, text: raw };
+  return { path: m[1]!, value: parsed, text: typeof parsed === 'string' ? parsed : raw };
 }
 
-const DATE_ONLY_RE = /^\d{4}-\d{2}-\d{2}$/;
+const TIME_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
-/** An ISO 8601 time or a date; `endOfDay` turns a date into the start of the next day (for --to). */
+/**
+ * An ISO 8601 time (UTC unless it carries an offset) or a date; with `endOfDay` a date means the
+ * start of the next day (so `--to 2026-11-30` includes the 30th). Impossible dates are refused,
+ * not rolled over.
+ */
 export function parseTime(value: string, name: string, endOfDay = false): string {
-  const ms = Date.parse(DATE_ONLY_RE.test(value) ? `${value}T00:00:00.000Z` : value);
-  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw new VaultMeshError('INVALID_TIME', `${name} "${value}" is not a date or ISO 8601 time`, {
+  const m = TIME_RE.exec(value);
+  const invalid = () =>
+    new VaultMeshError('INVALID_TIME', `${name} "${value}" is not a valid date or ISO 8601 time`, {
       hint: 'use 2026-11-23 or 2026-11-23T07:00:00Z',
     });
-  }
-  const day = 24 * 60 * 60 * 1000;
-  return new Date(endOfDay && DATE_ONLY_RE.test(value) ? ms + day : ms).toISOString();
+  if (m === null) throw invalid();
+  const [year, month, day, hour = 0, minute = 0, second = 0] = m
+    .slice(1, 7)
+    .map((p) => (p === undefined ? undefined : Number(p)));
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour > 23 || minute > 59 || second > 59)
+    throw invalid();
+  const dateOnly = m[4] === undefined;
+  const ms = Date.parse(dateOnly ? `${value}T00:00:00Z` : m[8] === undefined ? `${value}Z` : value);
+  if (Number.isNaN(ms)) throw invalid();
+  return new Date(endOfDay && dateOnly ? ms + 24 * 60 * 60 * 1000 : ms).toISOString();
 }

@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { VaultMeshError } from '../../core/errors.js';
 import type * as ActionsModule from './actions.js';
-import { EXIT_CODES, OUTPUT_FORMATS, reportError, type OutputFormat } from './output.js';
+import { OUTPUT_FORMATS, reportError, type OutputFormat } from './output.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -34,7 +34,8 @@ export function buildProgram(): Command {
     .version(version, '-V, --version')
     .addOption(new Option('--data <dir>', 'data directory (default: $VAULTMESH_DATA or ./vaultmesh-data)'))
     .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('human'))
-    .showHelpAfterError('(run vm --help for usage)')
+    // Parse errors are reported like every other error (code, hint, --format) by main().
+    .configureOutput({ outputError: () => undefined })
     .exitOverride();
 
   program
@@ -161,11 +162,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv as string[]);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
-    const format = (program.opts<GlobalOptions>().format ?? 'human') as OutputFormat;
+    const chosen = program.opts<GlobalOptions>().format;
+    const format: OutputFormat = OUTPUT_FORMATS.includes(chosen) ? chosen : 'human';
     if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
-        ? 0
-        : EXIT_CODES.usage;
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return 0;
+      const usage = new VaultMeshError('USAGE', error.message.replace(/^error: /, ''), {
+        hint: 'see the commands and their options with: vm --help, or vm <command> --help',
+      });
+      return reportError(format, usage);
     }
     if (error instanceof VaultMeshError) return reportError(format, error);
     const internal = new VaultMeshError('INTERNAL', (error as Error)?.stack ?? String(error), {
