@@ -499,7 +499,7 @@ describe('usage errors from the argument parser', () => {
     results.forEach((result, i) => {
       expect(result.status, calls[i]!.join(' ')).toBe(2);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/^error\[USAGE\]: .+\n  hint: .*vm --help/);
+      expect(result.stderr).toMatch(/^error\[USAGE\]: .+\n {2}hint: .*vm --help/);
     });
     const asJson = await vmAll([['--format', 'json', 'emit', 'treasury', 'treasury_credit']], { data });
     expect(jsonError(asJson[0]!)).toMatchObject({
