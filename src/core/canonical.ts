@@ -11,9 +11,24 @@ import { VaultMeshError } from './errors.js';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-/** Canonical JSON text of a value already checked by {@link assertJson}. */
+/**
+ * Canonical JSON text of a value already checked by {@link assertJson}.
+ * @throws VaultMeshError INVALID_BODY for strings RFC 8785 cannot serialize (lone surrogates).
+ */
 export function canonicalJson(value: JsonValue): string {
-  const text = canonicalize(value);
+  let text: string | undefined;
+  try {
+    text = canonicalize(value);
+  } catch (cause) {
+    throw new VaultMeshError(
+      'INVALID_BODY',
+      `cannot be written as RFC 8785 JSON: ${(cause as Error).message}`,
+      {
+        cause,
+        hint: 'strings must be valid Unicode: no unpaired surrogate escapes such as \\ud800',
+      },
+    );
+  }
   if (text === undefined)
     throw new VaultMeshError('INTERNAL', 'canonicalize returned nothing for a JSON value');
   return text;
@@ -28,7 +43,19 @@ export function canonicalBytes(value: JsonValue): Uint8Array {
  * @throws VaultMeshError INVALID_BODY naming the JSON path of the first offending value.
  */
 export function assertJson(value: unknown, path = '$'): asserts value is JsonValue {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (value === null || typeof value === 'boolean') return;
+  if (typeof value === 'string') {
+    if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+      throw new VaultMeshError(
+        'INVALID_BODY',
+        `${path} holds an unpaired surrogate and is not valid Unicode`,
+        {
+          hint: 'strings must be valid Unicode: no lone \\ud800-\\udfff escapes',
+        },
+      );
+    }
+    return;
+  }
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) {
       throw new VaultMeshError('INVALID_BODY', `${path} is not a finite number`);

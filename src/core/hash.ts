@@ -30,7 +30,9 @@ export function formatHash(algorithm: HashAlgorithm, digest: Uint8Array): string
 
 /** `blake3:<hex>` of the given bytes (or the UTF-8 bytes of a string). */
 export function blake3Tagged(data: Uint8Array | string): string {
-  return formatHash('blake3', blake3(data));
+  blake3Hasher.init();
+  blake3Hasher.update(data);
+  return `blake3:${blake3Hasher.digest('hex')}`;
 }
 
 export function sha256Tagged(data: Uint8Array): string {

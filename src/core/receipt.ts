@@ -82,22 +82,19 @@ export function validateDraft(draft: ReceiptDraft, maxBodyBytes = DEFAULT_MAX_BO
     });
   }
   const bodyJson = canonicalJson(body);
-  const bodyBytes = utf8(bodyJson);
-  if (bodyBytes.length > maxBodyBytes) {
-    throw new VaultMeshError(
-      'BODY_TOO_LARGE',
-      `body is ${bodyBytes.length} bytes; the limit is ${maxBodyBytes}`,
-      {
-        hint: 'store large content as a file under cases/ and put its hash in the body',
-      },
-    );
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so only long bodies need counting.
+  const bodyBytes = bodyJson.length * 3 <= maxBodyBytes ? 0 : utf8(bodyJson).length;
+  if (bodyBytes > maxBodyBytes) {
+    throw new VaultMeshError('BODY_TOO_LARGE', `body is ${bodyBytes} bytes; the limit is ${maxBodyBytes}`, {
+      hint: 'store large content as a file under cases/ and put its hash in the body',
+    });
   }
   const validated: ValidatedDraft = {
     scroll: scroll.name,
     type: definition.type,
     body: body as JsonObject,
     bodyJson,
-    rootHash: blake3Tagged(bodyBytes),
+    rootHash: blake3Tagged(bodyJson),
     tags: validateTags(draft.tags ?? []),
   };
   if (draft.session_id !== undefined) {

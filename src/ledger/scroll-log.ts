@@ -29,6 +29,9 @@ import { TreeStore } from './tree-store.js';
 const fdatasyncAsync = promisify(fdatasync);
 const NEWLINE = 0x0a;
 const CATCH_UP_CHUNK = 4 * 1024 * 1024;
+/** Longest a writer keeps the scroll's lock across consecutive batches. */
+const MAX_HOLD_MS = 20;
+const yieldToCallers = promisify(setImmediate);
 
 export interface AppendedReceipt {
   receipt: Receipt;
@@ -186,22 +189,41 @@ export class ScrollLog {
     return this.writer;
   }
 
+  /**
+   * Writes queued batches. The lock is kept while this process's appends keep arriving (each batch
+   * yields once so callers can queue the next), for at most MAX_HOLD_MS, then released so other
+   * processes get their turn.
+   */
   private async drain(): Promise<void> {
     this.draining = true;
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0);
       try {
-        const appended = await this.locked(() => this.writeBatch(batch.flatMap((p) => p.drafts)));
-        let offset = 0;
-        for (const pending of batch) {
-          pending.resolve(appended.slice(offset, offset + pending.drafts.length));
-          offset += pending.drafts.length;
-        }
+        await this.locked(async () => {
+          const heldSince = Date.now();
+          do {
+            await this.flush(this.queue.splice(0));
+            await yieldToCallers();
+          } while (this.queue.length > 0 && Date.now() - heldSince < MAX_HOLD_MS);
+        });
       } catch (error) {
-        for (const pending of batch) pending.reject(error);
+        // The lock or the catch-up failed: nothing queued was written.
+        for (const pending of this.queue.splice(0)) pending.reject(error);
       }
     }
     this.draining = false;
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    try {
+      const appended = await this.writeBatch(batch.flatMap((p) => p.drafts));
+      let offset = 0;
+      for (const pending of batch) {
+        pending.resolve(appended.slice(offset, offset + pending.drafts.length));
+        offset += pending.drafts.length;
+      }
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+    }
   }
 
   private async writeBatch(drafts: readonly ValidatedDraft[]): Promise<AppendedReceipt[]> {

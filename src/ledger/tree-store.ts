@@ -27,8 +27,12 @@ export type TreeStoreMode = 'read' | 'write';
 export class TreeStore {
   private readonly levelFds: number[] = [];
   private readonly levelCounts: number[] = [];
+  /** The last node written at each level: the right edge an append reads, kept to spare the reads. */
+  private readonly edge: Uint8Array[] = [];
   private endsFd = -1;
   private leafCount = 0;
+  /** Cached end of the last recorded line; a writer knows it after each append. */
+  private covered: number | undefined;
 
   private constructor(
     readonly dir: string,
@@ -56,7 +60,8 @@ export class TreeStore {
 
   /** Byte length of the JSONL covered by the sidecar. */
   get coveredBytes(): number {
-    return this.leafCount === 0 ? 0 : this.lineEnd(this.leafCount - 1);
+    this.covered ??= this.leafCount === 0 ? 0 : this.lineEnd(this.leafCount - 1);
+    return this.covered;
   }
 
   /** Offset just past the newline of line `seq`. */
@@ -84,6 +89,8 @@ export class TreeStore {
 
   readonly readNode: NodeHashReader = (level, index) => {
     this.openLevel(level);
+    const edge = this.edge[level];
+    if (edge !== undefined && index === this.levelCounts[level]! - 1) return edge;
     if (index < this.levelCounts[level]!) {
       const buf = Buffer.alloc(HASH_SIZE);
       if (readSync(this.levelFds[level]!, buf, 0, HASH_SIZE, index * HASH_SIZE) === HASH_SIZE) return buf;
@@ -129,11 +136,13 @@ export class TreeStore {
       this.openLevel(level);
       writeAllAt(this.levelFds[level]!, Buffer.concat(hashes), this.levelCounts[level]! * HASH_SIZE);
       this.levelCounts[level]! += hashes.length;
+      this.edge[level] = hashes[hashes.length - 1]!;
     }
     const endBuf = Buffer.alloc(ends.length * END_SIZE);
     ends.forEach((end, i) => endBuf.writeBigUInt64LE(BigInt(end), i * END_SIZE));
     writeAllAt(this.endsFd, endBuf, this.leafCount * END_SIZE);
     this.leafCount += leafHashes.length;
+    this.covered = ends[ends.length - 1];
   }
 
   /**

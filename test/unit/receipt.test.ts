@@ -35,6 +35,8 @@ describe('RFC 8785 canonical JSON', () => {
     expect(codeOf(() => parseJson('{"a":'))).toBe('INVALID_JSON');
     expect(codeOf(() => parseJson('1e400'))).toBe('INVALID_BODY');
     expect(codeOf(() => parseJson('{"big":12345678901234567890}'))).toBe('INVALID_BODY');
+    expect(() => parseJson('{"s":["\\ud800"]}')).toThrow(/\$\.s\[0\] holds an unpaired surrogate/);
+    expect(codeOf(() => canonicalJson({ s: '\ud800' }))).toBe('INVALID_BODY');
   });
 });
 
