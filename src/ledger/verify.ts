@@ -6,22 +6,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { toHex } from '../core/bytes.js';
 import { VaultMeshError, isVaultMeshError } from '../core/errors.js';
-import { StreamingTreeBuilder, rootAt } from '../core/merkle.js';
+import { rootAt } from '../core/merkle.js';
 import { parseReceiptLine } from '../core/receipt.js';
 import { parseRootFile } from '../core/root-file.js';
 import type { ScrollDefinition } from '../core/scrolls/index.js';
 import type { Ledger } from './ledger.js';
 import { leafHashInPlace, nodeTreeHasher } from './node-hasher.js';
 import type { ScrollLog } from './scroll-log.js';
+import { TreeRebuildWorker, TreeRebuilder, WORKER_THRESHOLD_BYTES } from './tree-rebuild.js';
 
 const CHUNK = 8 * 1024 * 1024;
 const MAX_FINDINGS = 20;
-const NODE_WINDOW = 65_536;
 const NEWLINE = 0x0a;
 
 export interface VerifyOptions {
   /** Also re-parse every receipt: canonical form, envelope, body schema and body hash. */
   deep?: boolean;
+  /** Scrolls at least this large rebuild their tree on a worker thread (default 16 MiB). */
+  workerThresholdBytes?: number;
 }
 
 export interface ScrollVerification {
@@ -38,14 +40,14 @@ export interface ScrollVerification {
   findings: ReturnType<VaultMeshError['toJSON']>[];
 }
 
-export function verifyScroll(
+export async function verifyScroll(
   ledger: Ledger,
   scroll: ScrollDefinition,
   options: VerifyOptions = {},
-): ScrollVerification {
+): Promise<ScrollVerification> {
   const log = ledger.reader(scroll.name);
   try {
-    return new ScrollVerifier(ledger, log, options).run();
+    return await new ScrollVerifier(ledger, log, options).run();
   } finally {
     log.close();
   }
@@ -53,13 +55,8 @@ export function verifyScroll(
 
 class ScrollVerifier {
   private readonly findings: VaultMeshError[] = [];
-  private readonly builder = new StreamingTreeBuilder(nodeTreeHasher, (level, index, hash) =>
-    this.checkStoredNode(level, index, hash),
-  );
-  private readonly levelWindows = new Map<number, { from: number; nodes: Buffer }>();
-  private sidecarNodeReported = false;
-  private readonly capturedRoots = new Map<number, Uint8Array>();
   private readonly wantedSizes = new Set<number>();
+  private capturedRoots = new Map<number, Uint8Array>();
 
   constructor(
     private readonly ledger: Ledger,
@@ -67,7 +64,7 @@ class ScrollVerifier {
     private readonly options: VerifyOptions,
   ) {}
 
-  run(): ScrollVerification {
+  async run(): Promise<ScrollVerification> {
     const scroll = this.log.scroll;
     const checkpoint = this.guard(() => this.ledger.checkpoint(this.log)?.checkpoint);
     const rootFile = this.guard(() => {
@@ -77,9 +74,27 @@ class ScrollVerifier {
     if (checkpoint !== undefined) this.wantedSizes.add(checkpoint.size);
     if (rootFile !== undefined) this.wantedSizes.add(rootFile.events);
     this.wantedSizes.add(this.log.size);
-    this.capture();
-
-    const { lines, tornBytes } = this.scanLines();
+    const spec = { sidecarDir: this.ledger.dataDir.sidecarDir(scroll), wantedSizes: [...this.wantedSizes] };
+    const rebuild =
+      this.log.fileSize() >= (this.options.workerThresholdBytes ?? WORKER_THRESHOLD_BYTES)
+        ? new TreeRebuildWorker(spec)
+        : new TreeRebuilder(spec);
+    const { lines, tornBytes } = this.scanLines(rebuild);
+    const tree = await rebuild.finish();
+    this.capturedRoots = tree.roots;
+    if (tree.storedNodeMismatch !== undefined && this.findings.length === 0) {
+      const { level, index } = tree.storedNodeMismatch;
+      this.add(
+        new VaultMeshError(
+          'SIDECAR_MISMATCH',
+          `the tree sidecar's node ${index} at level ${level} is wrong (the lines are intact)`,
+          {
+            hint: 'rebuild the sidecars with: vm reindex',
+            evidence: { level, index, firstLeaf: index * 2 ** level },
+          },
+        ),
+      );
+    }
     const recorded = this.log.size;
     if (lines < recorded) {
       this.add(
@@ -130,7 +145,7 @@ class ScrollVerifier {
       ok: this.findings.length === 0,
       lines,
       recorded,
-      root: toHex(this.builder.root()),
+      root: toHex(tree.root),
       checkpointSize: checkpoint?.size,
       rootFileEvents: rootFile?.events,
       tornBytes,
@@ -139,46 +154,47 @@ class ScrollVerifier {
   }
 
   /** Streams the JSONL: leaf hash of every line, compared with the sidecar; roots captured on the way. */
-  private scanLines(): { lines: number; tornBytes: number } {
+  private scanLines(rebuild: { add(leafHashes: Uint8Array): void }): { lines: number; tornBytes: number } {
     const fileSize = this.log.fileSize();
+    let buffer = Buffer.alloc(Math.min(CHUNK, fileSize));
     let offset = 0;
     let seq = 0;
-    let carry = Buffer.alloc(0);
+    let carry = 0; // bytes of an unfinished line kept at the front of the buffer
     while (offset < fileSize) {
-      const fresh = Buffer.alloc(Math.min(CHUNK, fileSize - offset));
-      this.log.readAt(fresh, offset);
-      offset += fresh.length;
-      const chunk = carry.length === 0 ? fresh : Buffer.concat([carry, fresh]);
-      const lastNewline = chunk.lastIndexOf(NEWLINE);
+      if (carry === buffer.length) buffer = Buffer.concat([buffer, Buffer.alloc(buffer.length)]); // a line longer than the buffer
+      const read = this.log.readAt(
+        buffer.subarray(carry, Math.min(buffer.length, carry + fileSize - offset)),
+        offset,
+      );
+      offset += read;
+      const filled = carry + read;
+      const lastNewline = buffer.lastIndexOf(NEWLINE, filled - 1);
       if (lastNewline === -1) {
-        carry = chunk;
+        carry = filled;
         continue;
       }
-      const complete = chunk.subarray(0, lastNewline + 1);
-      carry = Buffer.from(chunk.subarray(lastNewline + 1));
+      const complete = buffer.subarray(0, lastNewline + 1);
       const expected = this.log.tree.nodes(0, seq, this.countLines(complete));
+      const expectedLeaves = expected.length / 32;
+      const leaves = Buffer.allocUnsafeSlow(this.countLines(complete) * 32);
       let start = 0;
-      let i = 0;
-      for (let nl = complete.indexOf(NEWLINE); nl !== -1; nl = complete.indexOf(NEWLINE, start)) {
+      for (let i = 0, nl = complete.indexOf(NEWLINE); nl !== -1; i++, nl = complete.indexOf(NEWLINE, start)) {
         const leaf = leafHashInPlace(complete, start, nl);
-        const known = i * 32 < expected.length ? expected.subarray(i * 32, i * 32 + 32) : undefined;
-        if (this.options.deep || known === undefined || !leaf.equals(known)) {
-          this.checkLine(
-            complete.toString('utf8', start, nl),
-            seq,
-            known !== undefined && !leaf.equals(known),
-            leaf,
-            known,
-          );
+        const recorded = i < expectedLeaves;
+        const differs = recorded && leaf.compare(expected, i * 32, i * 32 + 32) !== 0;
+        if (this.options.deep || !recorded || differs) {
+          const known = recorded ? expected.subarray(i * 32, i * 32 + 32) : undefined;
+          this.checkLine(complete.toString('utf8', start, nl), seq, differs, leaf, known);
         }
-        this.builder.addLeafHash(leaf);
+        leaf.copy(leaves, i * 32);
         seq++;
-        i++;
-        this.capture();
         start = nl + 1;
       }
+      rebuild.add(leaves);
+      buffer.copyWithin(0, lastNewline + 1, filled);
+      carry = filled - lastNewline - 1;
     }
-    return { lines: seq, tornBytes: carry.length };
+    return { lines: seq, tornBytes: carry };
   }
 
   private checkLine(
@@ -232,35 +248,6 @@ class ScrollVerifier {
         ),
       );
     }
-  }
-
-  /** Holds each interior node the rebuild completes against the sidecar's stored copy. */
-  private checkStoredNode(level: number, index: number, hash: Uint8Array): void {
-    if (this.sidecarNodeReported || index >= this.log.tree.storedNodes(level)) return;
-    let window = this.levelWindows.get(level);
-    if (window === undefined || index < window.from || index >= window.from + window.nodes.length / 32) {
-      window = { from: index, nodes: this.log.tree.nodes(level, index, NODE_WINDOW) };
-      this.levelWindows.set(level, window);
-    }
-    const offset = (index - window.from) * 32;
-    if (!window.nodes.subarray(offset, offset + 32).equals(hash) && this.findings.length === 0) {
-      this.sidecarNodeReported = true;
-      this.add(
-        new VaultMeshError(
-          'SIDECAR_MISMATCH',
-          `the tree sidecar's node ${index} at level ${level} is wrong (the lines are intact)`,
-          {
-            hint: 'rebuild the sidecars with: vm reindex',
-            evidence: { level, index, firstLeaf: index * 2 ** level },
-          },
-        ),
-      );
-    }
-  }
-
-  private capture(): void {
-    if (this.wantedSizes.has(this.builder.size))
-      this.capturedRoots.set(this.builder.size, this.builder.root());
   }
 
   private countLines(buf: Buffer): number {

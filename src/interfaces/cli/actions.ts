@@ -224,9 +224,10 @@ export async function verify(
   scrollName: string | undefined,
   o: { deep?: boolean },
 ): Promise<void> {
-  await withLedger(g, (ledger) => {
+  await withLedger(g, async (ledger) => {
     const scrolls = scrollName === undefined ? SCROLLS : [getScroll(scrollName)];
-    const reports = scrolls.map((s) => verifyScroll(ledger, s, { deep: o.deep === true }));
+    const reports = [];
+    for (const s of scrolls) reports.push(await verifyScroll(ledger, s, { deep: o.deep === true }));
     const ok = reports.every((r) => r.ok);
     emitResult(g.format, { ok, scrolls: reports }, (r) =>
       r.scrolls
