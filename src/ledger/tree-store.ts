@@ -29,6 +29,13 @@ export class TreeStore {
   private readonly levelCounts: number[] = [];
   /** The last node written at each level: the right edge an append reads, kept to spare the reads. */
   private readonly edge: Uint8Array[] = [];
+  /**
+   * A writer's appends not yet on disk, per level, and their line ends: written out by flush(), once
+   * per lock hold rather than once per batch. The sidecar is derived, so a crash before the flush
+   * only leaves lines for the next writer to catch up on.
+   */
+  private readonly pendingNodes: Uint8Array[][] = [];
+  private pendingEnds: number[] = [];
   private endsFd = -1;
   private leafCount = 0;
   /** Cached end of the last recorded line; a writer knows it after each append. */
@@ -66,6 +73,8 @@ export class TreeStore {
 
   /** Offset just past the newline of line `seq`. */
   lineEnd(seq: number): number {
+    const flushed = this.leafCount - this.pendingEnds.length;
+    if (seq >= flushed && seq < this.leafCount) return this.pendingEnds[seq - flushed]!;
     const buf = Buffer.alloc(END_SIZE);
     if (readSync(this.endsFd, buf, 0, END_SIZE, seq * END_SIZE) !== END_SIZE) {
       throw new VaultMeshError('SIDECAR_MISMATCH', `line index has no entry for seq ${seq}`, {
@@ -81,6 +90,7 @@ export class TreeStore {
 
   /** Reads several consecutive line ends at once (verify and catch-up read them in bulk). */
   lineEnds(from: number, count: number): BigUint64Array {
+    this.flush();
     if (this.endsFd < 0) return new BigUint64Array(0);
     const buf = Buffer.alloc(count * END_SIZE);
     const got = readSync(this.endsFd, buf, 0, buf.length, from * END_SIZE);
@@ -89,9 +99,12 @@ export class TreeStore {
 
   readonly readNode: NodeHashReader = (level, index) => {
     this.openLevel(level);
+    const count = this.levelCounts[level]!;
     const edge = this.edge[level];
-    if (edge !== undefined && index === this.levelCounts[level]! - 1) return edge;
-    if (index < this.levelCounts[level]!) {
+    if (edge !== undefined && index === count - 1) return edge;
+    const pending = this.pendingNodes[level] ?? [];
+    if (index >= count - pending.length && index < count) return pending[index - (count - pending.length)]!;
+    if (index < count) {
       const buf = Buffer.alloc(HASH_SIZE);
       if (readSync(this.levelFds[level]!, buf, 0, HASH_SIZE, index * HASH_SIZE) === HASH_SIZE) return buf;
     }
@@ -114,6 +127,7 @@ export class TreeStore {
 
   /** Reads up to `count` consecutive stored nodes of `level` starting at `from`, in one read. */
   nodes(level: number, from: number, count: number): Buffer {
+    this.flush();
     this.openLevel(level);
     const fd = this.levelFds[level]!;
     if (fd < 0) return Buffer.alloc(0);
@@ -134,15 +148,29 @@ export class TreeStore {
     }
     for (const [level, hashes] of byLevel) {
       this.openLevel(level);
-      writeAllAt(this.levelFds[level]!, Buffer.concat(hashes), this.levelCounts[level]! * HASH_SIZE);
+      (this.pendingNodes[level] ??= []).push(...hashes);
       this.levelCounts[level]! += hashes.length;
       this.edge[level] = hashes[hashes.length - 1]!;
     }
-    const endBuf = Buffer.alloc(ends.length * END_SIZE);
-    ends.forEach((end, i) => endBuf.writeBigUInt64LE(BigInt(end), i * END_SIZE));
-    writeAllAt(this.endsFd, endBuf, this.leafCount * END_SIZE);
+    this.pendingEnds.push(...ends);
     this.leafCount += leafHashes.length;
     this.covered = ends[ends.length - 1];
+  }
+
+  /** Writes out what appends left in memory: one write per file. */
+  flush(): void {
+    this.pendingNodes.forEach((hashes, level) => {
+      if (hashes.length === 0) return;
+      const first = this.levelCounts[level]! - hashes.length;
+      writeAllAt(this.levelFds[level]!, Buffer.concat(hashes), first * HASH_SIZE);
+      hashes.length = 0;
+    });
+    if (this.pendingEnds.length > 0) {
+      const endBuf = Buffer.alloc(this.pendingEnds.length * END_SIZE);
+      this.pendingEnds.forEach((end, i) => endBuf.writeBigUInt64LE(BigInt(end), i * END_SIZE));
+      writeAllAt(this.endsFd, endBuf, (this.leafCount - this.pendingEnds.length) * END_SIZE);
+      this.pendingEnds = [];
+    }
   }
 
   /**
@@ -160,6 +188,7 @@ export class TreeStore {
   }
 
   close(): void {
+    if (this.mode === 'write') this.flush();
     for (const fd of this.levelFds) if (fd >= 0) closeSync(fd);
     if (this.endsFd >= 0) closeSync(this.endsFd);
     this.levelFds.length = 0;
