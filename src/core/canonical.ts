@@ -5,7 +5,6 @@
  * the same document.
  */
 import canonicalize from 'canonicalize';
-import { utf8 } from './bytes.js';
 import { VaultMeshError } from './errors.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -32,10 +31,6 @@ export function canonicalJson(value: JsonValue): string {
   if (text === undefined)
     throw new VaultMeshError('INTERNAL', 'canonicalize returned nothing for a JSON value');
   return text;
-}
-
-export function canonicalBytes(value: JsonValue): Uint8Array {
-  return utf8(canonicalJson(value));
 }
 
 /**

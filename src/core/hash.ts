@@ -9,7 +9,6 @@ import { fromHex, toHex } from './bytes.js';
 import { VaultMeshError } from './errors.js';
 
 export type HashAlgorithm = 'blake3' | 'sha256';
-export const HASH_ALGORITHMS: readonly HashAlgorithm[] = ['blake3', 'sha256'];
 
 /** A SHA-256 implementation; the default is @noble/hashes, Node code may pass node:crypto. */
 export type Sha256 = (data: Uint8Array) => Uint8Array;
@@ -33,10 +32,6 @@ export function blake3Tagged(data: Uint8Array | string): string {
   blake3Hasher.init();
   blake3Hasher.update(data);
   return `blake3:${blake3Hasher.digest('hex')}`;
-}
-
-export function sha256Tagged(data: Uint8Array): string {
-  return formatHash('sha256', sha256(data));
 }
 
 export interface ParsedHash {

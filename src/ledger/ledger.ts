@@ -9,7 +9,7 @@ import { VaultMeshError } from '../core/errors.js';
 import { consistencyProof, inclusionProof, rootAt } from '../core/merkle.js';
 import type { NoteSigner } from '../core/note.js';
 import { validateDraft, type Receipt, type ReceiptDraft } from '../core/receipt.js';
-import { getScroll, type ScrollDefinition } from '../core/scrolls/index.js';
+import { getScroll } from '../core/scrolls/index.js';
 import { formatTlogProof } from '../core/tlog-proof.js';
 import { DataDir } from './data-dir.js';
 import { loadNodeIdentity, loadNodeSigner, scrollOrigin, type NodeIdentity } from './node-identity.js';
@@ -179,10 +179,6 @@ export class Ledger {
     } finally {
       log.close();
     }
-  }
-
-  scrollDefinition(scrollName: string): ScrollDefinition {
-    return getScroll(scrollName);
   }
 
   /** What opening writers repaired: unfinished last lines cut, lines indexed that others appended. */

@@ -2,7 +2,7 @@ import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertJson, canonicalJson, parseJson, type JsonValue } from '../../src/core/canonical.js';
-import { blake3Tagged, parseHash } from '../../src/core/hash.js';
+import { blake3Tagged, formatHash, parseHash } from '../../src/core/hash.js';
 import {
   parseReceiptLine,
   receiptLine,
@@ -46,6 +46,8 @@ describe('tagged hashes', () => {
       'blake3:6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85',
     );
     expect(parseHash(blake3Tagged('abc')).algorithm).toBe('blake3');
+    const digest = new Uint8Array(32).fill(0xab);
+    expect(parseHash(formatHash('sha256', digest))).toEqual({ algorithm: 'sha256', digest });
   });
 
   it('refuses hashes without an algorithm, in upper case or of the wrong length', () => {
