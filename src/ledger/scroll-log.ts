@@ -205,7 +205,7 @@ export class ScrollLog {
         await this.locked(async () => {
           const heldSince = Date.now();
           do {
-            await this.flush(this.queue.splice(0));
+            this.flush(this.queue.splice(0));
             await yieldToCallers();
           } while (this.queue.length > 0 && Date.now() - heldSince < MAX_HOLD_MS);
         });
@@ -217,9 +217,9 @@ export class ScrollLog {
     this.draining = false;
   }
 
-  private async flush(batch: Pending[]): Promise<void> {
+  private flush(batch: Pending[]): void {
     try {
-      const appended = await this.writeBatch(batch.flatMap((p) => p.drafts));
+      const appended = this.writeBatch(batch.flatMap((p) => p.drafts));
       let offset = 0;
       for (const pending of batch) {
         pending.resolve(appended.slice(offset, offset + pending.drafts.length));
@@ -230,7 +230,7 @@ export class ScrollLog {
     }
   }
 
-  private async writeBatch(drafts: readonly ValidatedDraft[]): Promise<AppendedReceipt[]> {
+  private writeBatch(drafts: readonly ValidatedDraft[]): AppendedReceipt[] {
     const writer = this.requireWriter();
     const ts = writer.clock().toISOString();
     const first = this.tree.size;
