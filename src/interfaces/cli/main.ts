@@ -153,6 +153,15 @@ export function buildProgram(): Command {
     .argument('[scroll]')
     .action(run((a, g, scroll: string | undefined) => a.reindex(g, scroll)));
 
+  program
+    .command('completion')
+    .description('print a shell completion script: eval "$(vm completion bash)"')
+    .argument('<shell>', 'bash or zsh')
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion.js');
+      process.stdout.write(completionScript(program, shell));
+    });
+
   return program;
 }
 
