@@ -15,12 +15,17 @@ import { parseCount, parseTags, parseTime, parseWhere, readBody } from './args.j
 import type { GlobalOptions } from './main.js';
 import { emitResult, table } from './output.js';
 
-async function withLedger<T>(g: GlobalOptions, work: (ledger: Ledger) => Promise<T> | T): Promise<T> {
+/** Opens the ledger for one command; `repairs` says whether to report what opening writers repaired. */
+async function withLedger<T>(
+  g: GlobalOptions,
+  work: (ledger: Ledger) => Promise<T> | T,
+  repairs: 'report' | 'quiet' = 'report',
+): Promise<T> {
   const ledger = Ledger.open(resolveDataDir(g.data));
   try {
     return await work(ledger);
   } finally {
-    for (const r of await ledger.recoveries()) {
+    for (const r of repairs === 'report' ? await ledger.recoveries() : []) {
       if (r.tornBytes > 0) {
         process.stderr.write(
           `repaired ${r.scroll}: cut an unfinished last line of ${r.tornBytes} bytes (kept in ${r.keptIn})\n`,
@@ -332,12 +337,16 @@ export async function importFile(
 }
 
 export async function reindex(g: GlobalOptions, scrollName: string | undefined): Promise<void> {
-  await withLedger(g, async (ledger) => {
-    const scrolls = scrollName === undefined ? SCROLLS : [getScroll(scrollName)];
-    const results = [];
-    for (const s of scrolls) results.push(await reindexScroll(ledger, s.name));
-    emitResult(g.format, results, (rows) =>
-      rows.map((r) => `reindexed ${r.scroll}: ${r.size} receipts`).join('\n'),
-    );
-  });
+  await withLedger(
+    g,
+    async (ledger) => {
+      const scrolls = scrollName === undefined ? SCROLLS : [getScroll(scrollName)];
+      const results = [];
+      for (const s of scrolls) results.push(await reindexScroll(ledger, s.name));
+      emitResult(g.format, results, (rows) =>
+        rows.map((r) => `reindexed ${r.scroll}: ${r.size} receipts`).join('\n'),
+      );
+    },
+    'quiet',
+  );
 }
