@@ -34,6 +34,8 @@ export class Ledger {
   readonly identity: NodeIdentity;
   private readonly clock: () => Date;
   private readonly writers = new Map<string, Promise<ScrollLog>>();
+  /** The writers that finished opening, for readers to flush their buffered sidecar writes. */
+  private readonly openWriters = new Map<string, ScrollLog>();
   private signerCache: NoteSigner | undefined;
   private queryIndex: QueryIndex | undefined;
 
@@ -73,15 +75,23 @@ export class Ledger {
         clock: this.clock,
       });
       this.writers.set(scroll.name, log);
-      log.catch(() => this.writers.delete(scroll.name));
+      log.then(
+        (opened) => this.openWriters.set(scroll.name, opened),
+        () => this.writers.delete(scroll.name),
+      );
     }
     return log;
   }
 
-  /** A lock-free view of the scroll as its sidecar covers it now. */
+  /**
+   * A lock-free view of the scroll as its sidecar covers it now, including every receipt this
+   * process has had acknowledged (a writer's buffered sidecar writes are written out first).
+   */
   reader(scrollName: string): ScrollLog {
     this.dataDir.assertUsable();
-    return ScrollLog.openReader(this.dataDir, getScroll(scrollName));
+    const scroll = getScroll(scrollName);
+    this.openWriters.get(scroll.name)?.tree.flush();
+    return ScrollLog.openReader(this.dataDir, scroll);
   }
 
   async publish(scrollName: string): Promise<PublishedCheckpoint> {
@@ -205,6 +215,7 @@ export class Ledger {
   async close(): Promise<void> {
     for (const log of this.writers.values()) (await log.catch(() => undefined))?.close();
     this.writers.clear();
+    this.openWriters.clear();
     this.queryIndex?.close();
     this.queryIndex = undefined;
   }
