@@ -49,20 +49,23 @@ export class Ledger {
     return new Ledger(root, options);
   }
 
-  /** Validates every draft first, so a bad one means nothing is written; then appends durably. */
+  /**
+   * Validates every draft first, so a bad one means nothing is written; then appends durably.
+   * The result lists the receipts in the order of the drafts, whichever scrolls they went to.
+   */
   async emit(drafts: readonly ReceiptDraft[]): Promise<AppendedReceipt[]> {
     const maxBody = this.identity.config.ledger.max_body_bytes;
     const validated = drafts.map((d) => validateDraft(d, maxBody));
-    const byScroll = new Map<string, typeof validated>();
-    for (const v of validated) {
-      const list = byScroll.get(v.scroll) ?? [];
-      list.push(v);
-      byScroll.set(v.scroll, list);
-    }
-    const results = await Promise.all(
-      [...byScroll].map(async ([scroll, list]) => (await this.writer(scroll)).append(list)),
+    const positions = new Map<string, number[]>();
+    validated.forEach((v, i) => positions.set(v.scroll, [...(positions.get(v.scroll) ?? []), i]));
+    const results: AppendedReceipt[] = new Array(drafts.length);
+    await Promise.all(
+      [...positions].map(async ([scroll, indices]) => {
+        const appended = await (await this.writer(scroll)).append(indices.map((i) => validated[i]!));
+        indices.forEach((draftIndex, k) => (results[draftIndex] = appended[k]!));
+      }),
     );
-    return results.flat();
+    return results;
   }
 
   writer(scrollName: string): Promise<ScrollLog> {
@@ -120,26 +123,28 @@ export class Ledger {
   /** A bundle proving receipt `seq` against a signed checkpoint (published now if none covers it). */
   async bundle(scrollName: string, seq: number): Promise<string> {
     let log = this.reader(scrollName);
+    let published: PublishedCheckpoint | undefined;
+    let receipt: string;
     try {
-      log.readLine(seq);
-    } catch (error) {
+      receipt = log.readLine(seq);
+      published = this.checkpoint(log);
+    } finally {
       log.close();
-      throw error;
     }
-    let published = this.checkpoint(log);
-    if (published === undefined || published.checkpoint.size <= seq) {
-      log.close();
+    if (published === undefined || published.checkpoint.size <= seq)
       published = await this.publish(scrollName);
-      log = this.reader(scrollName);
-    }
+    log = this.reader(scrollName);
     try {
       const { checkpoint, note } = published;
-      const hashes = inclusionProof(log.tree.readNode, seq, checkpoint.size, nodeTreeHasher);
       return formatBundle({
         format: BUNDLE_FORMAT,
         origin: scrollOrigin(this.identity, log.scroll),
-        receipt: log.readLine(seq),
-        proof: formatTlogProof({ index: seq, hashes, checkpoint: note }),
+        receipt,
+        proof: formatTlogProof({
+          index: seq,
+          hashes: inclusionProof(log.tree.readNode, seq, checkpoint.size, nodeTreeHasher),
+          checkpoint: note,
+        }),
       });
     } finally {
       log.close();

@@ -8,7 +8,9 @@ import { REPO, assertBuilt, makeTempDir, treasuryBody } from '../helpers/vm.js';
 
 assertBuilt();
 
-type AppendedLike = { receipt: { seq: number } };
+type AppendedLike = {
+  receipt: { seq: number; scroll: string; body: { entry_id?: string; node_id?: string } };
+};
 type LedgerLike = {
   emit(d: unknown[]): Promise<AppendedLike[]>;
   bundle(scroll: string, seq: number): Promise<string>;
@@ -25,6 +27,32 @@ const { Ledger } = (await import(join(REPO, 'dist/ledger/ledger.js'))) as {
 
 const temp = makeTempDir('read-after-write');
 afterAll(() => temp.remove());
+
+describe('emit across scrolls', () => {
+  it('answers with the receipts in the order of the drafts', async () => {
+    const data = join(temp.dir, 'mixed');
+    await initDataDir(data, 'vault-01');
+    const ledger = Ledger.open(data);
+    try {
+      const drafts = [
+        { scroll: 'mesh', type: 'mesh_node_join', body: { node_id: 'n-0' } },
+        { scroll: 'treasury', type: 'treasury_credit', body: treasuryBody('t-1') },
+        { scroll: 'mesh', type: 'mesh_node_join', body: { node_id: 'n-2' } },
+        { scroll: 'treasury', type: 'treasury_credit', body: treasuryBody('t-3') },
+      ];
+      const appended = await ledger.emit(drafts);
+      expect(appended.map((a) => [a.receipt.scroll, a.receipt.seq])).toEqual([
+        ['mesh', 0],
+        ['treasury', 0],
+        ['mesh', 1],
+        ['treasury', 1],
+      ]);
+      expect(appended[2]!.receipt.body.node_id).toBe('n-2');
+    } finally {
+      await ledger.close();
+    }
+  });
+});
 
 describe('reading right after an acknowledged append, in the same process', () => {
   it('finds every receipt by query, bundle and status', async () => {
