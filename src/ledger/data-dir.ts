@@ -54,6 +54,10 @@ export class DataDir {
   casesDir(engine: string): string {
     return join(this.root, 'cases', engine);
   }
+  /** Work in progress of an engine's runs (contract, state, attached outputs) until it is sealed. */
+  runsDir(engine: string): string {
+    return join(this.root, 'runs', engine);
+  }
 
   /** @throws VaultMeshError DATA_DIR_MISSING or DATA_DIR_UNREADABLE with the path and a fix. */
   assertUsable(): void {

@@ -13,6 +13,8 @@ export interface WhereClause {
   /** Matches the field when it holds this JSON value, or this text (so `amount=1.50` finds "1.50"). */
   value: string | number | boolean | null;
   text: string;
+  /** Match an array field that holds the value among its elements, instead of the field itself. */
+  contains?: boolean;
 }
 
 export interface ReceiptQuery {
@@ -24,6 +26,8 @@ export interface ReceiptQuery {
   /** Every tag must be present. */
   tags?: readonly string[];
   where?: readonly WhereClause[];
+  /** Any of these body fields matches the pattern: case-insensitive, `*` for any run of characters. */
+  search?: { fields: readonly string[]; pattern: string };
   limit: number;
   /** Newest first. */
   reverse?: boolean;
@@ -145,10 +149,21 @@ export class QueryIndex {
     }
     for (const w of q.where ?? []) {
       const path = `$.${w.path}`;
+      if (w.contains === true) {
+        clauses.push(`EXISTS (SELECT 1 FROM json_each(body, ?) AS e WHERE e.value = ? OR e.value = ?)`);
+        params.push(path, w.value, w.text);
+        continue;
+      }
       const [typed, ...typedParams] = typedMatch(w.value);
       // A value also matches the same text, so `amount=1.50` finds the decimal string "1.50".
       clauses.push(`(${typed} OR (json_type(body, ?) = 'text' AND json_extract(body, ?) = ?))`);
       params.push(...typedParams.map((p) => (p === PATH ? path : p)), path, path, w.text);
+    }
+    if (q.search !== undefined && q.search.fields.length > 0) {
+      const escaped = q.search.pattern.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
+      const like = q.search.pattern.includes('*') ? escaped : `%${escaped}%`;
+      clauses.push(`(${q.search.fields.map(() => `json_extract(body, ?) LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+      for (const field of q.search.fields) params.push(`$.${field}`, like);
     }
     const sql = `SELECT seq FROM receipts WHERE ${clauses.join(' AND ')} ORDER BY seq ${q.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
     params.push(q.limit);

@@ -29,7 +29,7 @@ assertBuilt();
 
 const ORIGIN = `vaultmesh.local/${NODE_NAME}`;
 const EMPTY_ROOT_B64 = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
-const SCROLL_COUNT = 13;
+const SCROLL_COUNT = 14;
 
 interface Receipt {
   body: Record<string, unknown>;
@@ -769,7 +769,7 @@ describe('vm start', () => {
   });
   afterAll(() => tmp.remove());
 
-  it('initializes an empty directory and lists the 13 scrolls; a second start reuses it', () => {
+  it('initializes an empty directory and lists the 14 scrolls; a second start reuses it', () => {
     const data = tmp.dir; // exists and is empty
     const first = vm(['start'], { data });
     expect(first.status, first.stderr).toBe(0);
@@ -802,6 +802,7 @@ describe('vm start', () => {
         'observability',
         'offsec',
         'psi',
+        'remembrancer',
         'treasury',
       ].sort(),
     );

@@ -58,7 +58,7 @@ describe('tagged hashes', () => {
 });
 
 describe('scroll registry', () => {
-  it('registers the thirteen scrolls of the seeds with distinct files and root files', () => {
+  it('registers the thirteen scrolls of the seeds and the remembrancer scroll, each with its own files', () => {
     expect(SCROLLS.map((s) => s.title)).toEqual([
       'Drills',
       'Compliance',
@@ -73,6 +73,7 @@ describe('scroll registry', () => {
       'Console',
       'Federation',
       'Governance',
+      'Remembrancer',
     ]);
     expect(new Set(SCROLLS.map((s) => s.file)).size).toBe(SCROLLS.length);
     expect(new Set(SCROLLS.map((s) => s.rootFile)).size).toBe(SCROLLS.length);

@@ -13,7 +13,9 @@ import { mesh } from './mesh.js';
 import { observability } from './observability.js';
 import { offsec } from './offsec.js';
 import { psi } from './psi.js';
+import { remembrancer } from './remembrancer.js';
 import { treasury } from './treasury.js';
+// vm engine new: scroll imports
 
 export type { ReceiptTypeDefinition, ScrollDefinition } from './define.js';
 
@@ -31,6 +33,8 @@ export const SCROLLS: readonly ScrollDefinition[] = [
   consoleScroll,
   federation,
   governance,
+  remembrancer,
+  // vm engine new: scrolls
 ];
 
 const byName = new Map<string, ScrollDefinition>();

@@ -11,9 +11,11 @@ import { Ledger } from '../../ledger/ledger.js';
 import { importLegacy, reindexScroll } from '../../ledger/maintenance.js';
 import { nodeTreeHasher } from '../../ledger/node-hasher.js';
 import { verifyScroll } from '../../ledger/verify.js';
+import type { AnyOperation } from '../../engines/framework/engine.js';
 import { parseCount, parseTags, parseTime, parseWhere, readBody } from './args.js';
 import type { GlobalOptions } from './main.js';
-import { emitResult, table } from './output.js';
+import { table } from '../../core/table.js';
+import { emitResult } from './output.js';
 
 /** Opens the ledger for one command; `repairs` says whether to report what opening writers repaired. */
 async function withLedger<T>(
@@ -348,5 +350,63 @@ export async function reindex(g: GlobalOptions, scrollName: string | undefined):
       );
     },
     'quiet',
+  );
+}
+
+/** Runs one engine operation against the data directory and prints its result. */
+export async function runOperation(g: GlobalOptions, operation: AnyOperation, input: unknown): Promise<void> {
+  await withLedger(g, async (ledger) => {
+    const output: unknown = await operation.run(
+      { ledger, clock: () => new Date(), cwd: process.cwd() },
+      input,
+    );
+    emitResult(g.format, output, (o) => operation.human(o));
+    if ((output as { ok?: unknown } | null)?.ok === false) process.exitCode = 4;
+  });
+}
+
+export async function gate(g: GlobalOptions, engineId: string | undefined): Promise<void> {
+  const { ENGINES, findEngine } = await import('../../engines/registry.js');
+  const { runGate } = await import('../../engines/framework/gate.js');
+  let engines = ENGINES;
+  if (engineId !== undefined) {
+    const engine = findEngine(engineId);
+    if (engine === undefined) {
+      throw new VaultMeshError('INVALID_ARGUMENT', `no engine "${engineId}"`, {
+        hint: `use one of: ${ENGINES.map((e) => e.id).join(', ')}`,
+      });
+    }
+    engines = [engine];
+  }
+  const reports = [];
+  for (const engine of engines) reports.push(await runGate(engine));
+  const ok = reports.every((r) => r.ok);
+  emitResult(g.format, { ok, engines: reports }, (r) =>
+    r.engines
+      .map((e) =>
+        [
+          `${e.ok ? 'pass' : 'FAIL'} ${e.engine}`,
+          ...e.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.check.padEnd(11)} ${c.detail}`),
+        ].join('\n'),
+      )
+      .join('\n'),
+  );
+  if (!ok) process.exitCode = 4;
+}
+
+export async function engineNew(
+  g: GlobalOptions,
+  name: string,
+  o: { root?: string; noun?: string },
+): Promise<void> {
+  const { scaffoldEngine } = await import('../../engines/framework/scaffold.js');
+  const result = scaffoldEngine({ root: o.root ?? process.cwd(), name, ...(o.noun ? { noun: o.noun } : {}) });
+  emitResult(g.format, result, (r) =>
+    [
+      `created engine ${r.engine} (scroll ${r.scroll}):`,
+      ...r.created.map((f) => `  + ${f}`),
+      ...r.updated.map((f) => `  ~ ${f}`),
+      `next: npm run build && node bin/vm.js gate ${r.engine} && npx vitest run ${r.test}`,
+    ].join('\n'),
   );
 }

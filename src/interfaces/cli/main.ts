@@ -5,7 +5,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { VaultMeshError } from '../../core/errors.js';
+import type { Engine } from '../../engines/framework/engine.js';
 import type * as ActionsModule from './actions.js';
+import { addEngineCommands } from './engine-commands.js';
 import { OUTPUT_FORMATS, reportError, type OutputFormat } from './output.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -28,10 +30,14 @@ function run<A extends unknown[]>(
   };
 }
 
-export function buildProgram(): Command {
-  const program = new Command('vm')
-    .description('VaultMesh: a tamper-evident ledger of receipts')
-    .version(version, '-V, --version')
+/**
+ * `engineCommand`: the invocation runs an engine's command, whose own options may include
+ * `--version` (vm remembrancer record --version 1.4.2); the program's version flag would take it.
+ */
+export function buildProgram(engines: readonly Engine[] = [], engineCommand = false): Command {
+  const program = new Command('vm').description('VaultMesh: a tamper-evident ledger of receipts');
+  if (!engineCommand) program.version(version, '-V, --version');
+  program
     .addOption(new Option('--data <dir>', 'data directory (default: $VAULTMESH_DATA or ./vaultmesh-data)'))
     .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('human'))
     // Parse errors are reported like every other error (code, hint, --format) by main().
@@ -154,6 +160,26 @@ export function buildProgram(): Command {
     .action(run((a, g, scroll: string | undefined) => a.reindex(g, scroll)));
 
   program
+    .command('gate')
+    .description("run the design gate: every engine's full lifecycle in a scratch data directory")
+    .argument('[engine]', 'check only this engine')
+    .action(run((a, g, engine: string | undefined) => a.gate(g, engine)));
+
+  program
+    .command('engine')
+    .description('engine development')
+    .command('new')
+    .description(
+      'scaffold a new engine (scroll, contract, runner, seal, query, CLI, tests) in a source checkout',
+    )
+    .argument('<name>', 'engine name: lower-case letters, digits and dashes, e.g. incidents')
+    .option('--root <dir>', 'the VaultMesh source checkout (default: the current directory)')
+    .option('--noun <noun>', 'what one run is called (default: run)')
+    .action(run((a, g, name: string, o: { root?: string; noun?: string }) => a.engineNew(g, name, o)));
+
+  addEngineCommands(program, engines);
+
+  program
     .command('completion')
     .description('print a shell completion script: eval "$(vm completion bash)"')
     .argument('<shell>', 'bash or zsh')
@@ -165,8 +191,49 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Commands that never need the engines loaded: they start faster without them. */
+const LEDGER_COMMANDS = new Set([
+  'init',
+  'start',
+  'scrolls',
+  'types',
+  'emit',
+  'receipts',
+  'root',
+  'checkpoint',
+  'vkey',
+  'proof',
+  'verify',
+  'verify-bundle',
+  'consistency',
+  'import',
+  'reindex',
+  'gate',
+  'engine',
+]);
+
+function firstCommand(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--data' || arg === '--format') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+async function enginesFor(args: readonly string[], command: string | undefined): Promise<readonly Engine[]> {
+  const versionOnly = command === undefined && args.some((a) => a === '-V' || a === '--version');
+  if (versionOnly || (command !== undefined && LEDGER_COMMANDS.has(command))) return [];
+  return (await import('../../engines/registry.js')).ENGINES;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const command = firstCommand(argv.slice(2));
+  const engines = await enginesFor(argv.slice(2), command);
+  const program = buildProgram(
+    engines,
+    engines.some((e) => e.id === command),
+  );
   try {
     await program.parseAsync(argv as string[]);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
