@@ -28,6 +28,7 @@ const CODES = {
   BUNDLE_PARSE: 'input',
   INVALID_ID: 'input',
   INVALID_CONTRACT: 'input',
+  INVALID_STATE: 'input',
   INVALID_RUNBOOK: 'input',
   NO_ROUTE: 'input',
   ILLEGAL_TRANSITION: 'input',

@@ -3,6 +3,7 @@
  * transitions from one state to the next. Refused transitions throw with the rule they broke, so
  * the state on disk is only ever replaced by a legal successor.
  */
+import { z } from 'zod';
 import { VaultMeshError } from './errors.js';
 
 export type RunStatus = 'pending' | 'in_progress' | 'completed' | 'aborted';
@@ -43,6 +44,55 @@ export interface RunState {
   readonly aborted_at?: string;
   readonly abort_reason?: string;
   readonly stages: readonly StageState[];
+}
+
+const stamp = z.iso.datetime({ offset: true });
+const stageStateSchema = z.strictObject({
+  id: z.string().min(1),
+  status: z.enum(['pending', 'in_progress', 'completed']),
+  started_at: stamp.optional(),
+  completed_at: stamp.optional(),
+  outputs: z.array(
+    z.strictObject({
+      path: z.string().regex(/^outputs\/[^/]+\/[^/]+$/, 'expected outputs/<stage>/<file>'),
+      sha256: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+      bytes: z.number().int().nonnegative(),
+    }),
+  ),
+});
+
+/** A state file read back from disk is checked as strictly as any other input. */
+export const runStateSchema = z.strictObject({
+  id: z.string().min(1),
+  status: z.enum(['pending', 'in_progress', 'completed', 'aborted']),
+  created_at: stamp,
+  updated_at: stamp,
+  started_at: stamp.optional(),
+  completed_at: stamp.optional(),
+  aborted_at: stamp.optional(),
+  abort_reason: z.string().optional(),
+  stages: z.array(stageStateSchema),
+});
+
+/**
+ * Checks a stored state against the contract it runs: the same stages, and a status its stages allow.
+ * @throws VaultMeshError INVALID_STATE naming what does not fit.
+ */
+export function checkState(contract: StagedContract, state: RunState, source: string): RunState {
+  const fail = (problem: string) =>
+    new VaultMeshError('INVALID_STATE', `${source}: ${problem}`, {
+      hint: 'the state file was changed outside VaultMesh; restore it, or abort and plan the run again',
+    });
+  const expected = [...contract.stages].sort((a, b) => a.order - b.order).map((s) => s.id);
+  if (state.id !== contract.id) throw fail(`state is of run ${state.id}, the contract of ${contract.id}`);
+  if (state.stages.map((s) => s.id).join('\n') !== expected.join('\n'))
+    throw fail(
+      `stages ${state.stages.map((s) => s.id).join(', ')} are not the contract's ${expected.join(', ')}`,
+    );
+  const allDone = state.stages.every((s) => s.status === 'completed');
+  if ((state.status === 'completed') !== allDone && state.status !== 'aborted')
+    throw fail(`status ${state.status} does not match its stages`);
+  return state;
 }
 
 export function initState(contract: StagedContract, now: Date): RunState {

@@ -6,6 +6,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { VaultMeshError } from '../core/errors.js';
 import { blake3Tagged } from '../core/hash.js';
 import { assertSafeId } from '../core/ids.js';
 import type { DataDir } from './data-dir.js';
@@ -92,9 +93,28 @@ export interface CaseCheck {
   problems: Array<{ path: string; problem: 'changed' | 'missing'; expected: string; actual?: string }>;
 }
 
+/**
+ * A file of a sealed case. A case file that is gone is evidence lost, so it is reported as a failed
+ * verification rather than as a missing input.
+ */
+export function readCaseFile(dir: string, path: string): string {
+  try {
+    return readFileSync(join(dir, path), 'utf8');
+  } catch (cause) {
+    throw new VaultMeshError(
+      'ARTIFACT_MISMATCH',
+      `case file ${path} cannot be read: ${(cause as Error).message}`,
+      {
+        cause,
+        hint: `restore ${join(dir, path)} from a backup; the case's receipt pins its hash`,
+      },
+    );
+  }
+}
+
 /** Re-hashes every file the manifest lists. */
 export function checkCase(dir: string): CaseCheck {
-  const manifest = readFileSync(join(dir, MANIFEST_FILE), 'utf8');
+  const manifest = readCaseFile(dir, MANIFEST_FILE);
   const problems: CaseCheck['problems'] = [];
   for (const line of manifest.split('\n').filter((l) => l !== '')) {
     const hex = line.slice(0, 64);

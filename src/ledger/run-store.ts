@@ -9,7 +9,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { parseJson, type JsonValue } from '../core/canonical.js';
 import { VaultMeshError } from '../core/errors.js';
 import { assertSafeFileName, assertSafeId } from '../core/ids.js';
-import type { RunState, StageOutput } from '../core/runner.js';
+import { runStateSchema, type RunState, type StageOutput } from '../core/runner.js';
 import type { DataDir } from './data-dir.js';
 import { fsyncDirectory, writeFileDurably } from './durable.js';
 import { sha256File } from './file-hash.js';
@@ -75,13 +75,35 @@ export class RunStore {
         hint: `list the open ${this.noun}s with: status; sealed ones are under cases/${this.engine}/`,
       });
     }
-    const contract = parseJson(readFileSync(join(dir, 'contract.json'), 'utf8'), 'contract.json');
-    const stored = parseJson(
-      readFileSync(join(dir, this.stateFileName), 'utf8'),
-      this.stateFileName,
-    ) as Record<string, unknown>;
-    const { [this.idField]: storedId, ...rest } = stored;
-    return { contract, state: { ...(rest as Omit<RunState, 'id'>), id: String(storedId) } };
+    const contract = this.readJson(join(dir, 'contract.json'));
+    const { [this.idField]: storedId, ...rest } = this.readJson(join(dir, this.stateFileName)) as Record<
+      string,
+      unknown
+    >;
+    const parsed = runStateSchema.safeParse({ ...rest, id: storedId });
+    if (!parsed.success) {
+      throw new VaultMeshError(
+        'INVALID_STATE',
+        `${join(dir, this.stateFileName)}: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`,
+        {
+          hint: 'the state file was changed outside VaultMesh; restore it, or remove the run and init it again',
+        },
+      );
+    }
+    return { contract, state: parsed.data };
+  }
+
+  private readJson(path: string): JsonValue {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (cause) {
+      throw new VaultMeshError('IO_ERROR', `cannot read ${path}: ${(cause as Error).message}`, {
+        cause,
+        hint: 'the run directory was changed outside VaultMesh; restore it, or remove the run and init it again',
+      });
+    }
+    return parseJson(text, path);
   }
 
   /** Runs `change` under the run's lock and stores the state it returns. */

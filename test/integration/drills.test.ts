@@ -195,6 +195,20 @@ describe('the drill runner', () => {
     expect(drillsJson<{ already: boolean }>(['seal', 'drill-other']).already).toBe(false);
   });
 
+  it('a state file edited by hand is refused, not trusted', () => {
+    drillsJson(['plan', PROMPT, '--id', 'drill-forged', '-o', 'forged.json', '--init']);
+    const file = join(data, 'runs/drills/drill-forged/drill_state.json');
+    const state = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...state, status: 'completed' }));
+    const forged = failure(['seal', 'drill-forged']);
+    expect(forged.code).toBe('INVALID_STATE');
+    expect(forged.message).toContain('does not match its stages');
+    writeFileSync(file, JSON.stringify({ ...state, stages: 'none' }));
+    expect(failure(['status', '--drill', 'drill-forged']).message).toContain('stages');
+    writeFileSync(file, JSON.stringify(state));
+    drillsJson(['abort', '--drill', 'drill-forged', '--reason', 'test done']);
+  });
+
   it('two processes completing the same stage: one wins, the other is refused', async () => {
     const id = STAGES[1]!;
     const results = await Promise.all(

@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   abortRun,
+  checkState,
   completeStage,
   initState,
   nextStageId,
+  runStateSchema,
   startStage,
   type RunState,
   type StagedContract,
@@ -115,6 +117,23 @@ describe('stage runner transitions', () => {
     expect(done.status).toBe('completed');
     expect(codeOf(() => abortRun(done, 'late', at(2)))).toBe('ILLEGAL_TRANSITION');
     expect(codeOf(() => completeStage(c, done, 'only', [], at(2)))).toBe('ILLEGAL_TRANSITION');
+  });
+
+  it('checkState refuses a state that does not fit its contract', () => {
+    const c = contract();
+    const state = initState(c, T0);
+    expect(checkState(c, state, 'state.json')).toBe(state);
+    expect(codeOf(() => checkState(c, { ...state, id: 'drill-2' }, 'state.json'))).toBe('INVALID_STATE');
+    expect(codeOf(() => checkState(c, { ...state, stages: state.stages.slice(1) }, 'state.json'))).toBe(
+      'INVALID_STATE',
+    );
+    expect(errorOf(() => checkState(c, { ...state, status: 'completed' }, 'state.json')).message).toContain(
+      'does not match its stages',
+    );
+    const aborted = abortRun(state, 'stop', at(1));
+    expect(checkState(c, aborted, 'state.json')).toBe(aborted);
+    expect(runStateSchema.safeParse(state).success).toBe(true);
+    expect(runStateSchema.safeParse({ ...state, status: 'done' }).success).toBe(false);
   });
 
   it('transitions never mutate the state they are given', () => {

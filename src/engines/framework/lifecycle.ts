@@ -12,6 +12,7 @@ import { assertSafeId } from '../../core/ids.js';
 import type { Receipt } from '../../core/receipt.js';
 import {
   abortRun,
+  checkState,
   completeStage,
   initState,
   isFinished,
@@ -22,7 +23,7 @@ import {
 } from '../../core/runner.js';
 import { MANIFEST_FILE, PROOF_FILE, caseDir, writeCase, writeProof } from '../../ledger/case-store.js';
 import { sha256File } from '../../ledger/file-hash.js';
-import { RunStore } from '../../ledger/run-store.js';
+import { RunStore, type StoredRun } from '../../ledger/run-store.js';
 import type { Engine, EngineContext } from './engine.js';
 import { zodProblem } from './input.js';
 
@@ -88,13 +89,28 @@ export function initRun<C extends StagedContract>(
   return { contract, state };
 }
 
+/** A stored run, its contract and state checked against each other before anything acts on them. */
+function checked<C extends StagedContract>(engine: Engine<C>, stored: StoredRun, id: string): Run<C> {
+  const contract = validateContract(engine, stored.contract, `${id}/contract.json`);
+  return { contract, state: checkState(contract, stored.state, `${id}/${engine.runNoun}_state.json`) };
+}
+
 export function readRun<C extends StagedContract>(
   context: EngineContext,
   engine: Engine<C>,
   id: string,
 ): Run<C> {
-  const stored = runStore(context, engine).read(id);
-  return { contract: validateContract(engine, stored.contract, `${id}/contract.json`), state: stored.state };
+  return checked(engine, runStore(context, engine).read(id), id);
+}
+
+/** Applies one transition under the run's lock. */
+function changeRun(
+  context: EngineContext,
+  engine: Engine,
+  id: string,
+  change: (run: Run) => RunState,
+): Promise<RunState> {
+  return runStore(context, engine).update(id, (stored) => change(checked(engine, stored, id)));
 }
 
 /** The run a command means: the one named, else the only open one. */
@@ -121,34 +137,32 @@ export function resolveRunId(context: EngineContext, engine: Engine, id: string 
 /** Starts the next stage (if it is not started yet) and returns it. */
 export async function advance(context: EngineContext, engine: Engine, id: string): Promise<Run> {
   let contract: StagedContract | undefined;
-  const state = await runStore(context, engine).update(id, (stored) => {
-    contract = validateContract(engine, stored.contract, `${id}/contract.json`);
-    const next = nextStageId(stored.state);
-    return next === undefined ? stored.state : startStage(contract, stored.state, next, context.clock());
+  const state = await changeRun(context, engine, id, (run) => {
+    contract = run.contract;
+    const next = nextStageId(run.state);
+    return next === undefined ? run.state : startStage(run.contract, run.state, next, context.clock());
   });
   return { contract: contract!, state };
 }
 
-export async function completeRunStage(
+export function completeRunStage(
   context: EngineContext,
   engine: Engine,
   id: string,
   stageId: string,
   files: readonly string[],
 ): Promise<RunState> {
-  const store = runStore(context, engine);
-  return store.update(id, (stored) => {
-    const contract = validateContract(engine, stored.contract, `${id}/contract.json`);
+  return changeRun(context, engine, id, ({ contract, state }) => {
     const now = context.clock();
     // The transition is checked before any file is copied, so a refused one leaves nothing behind.
-    completeStage(contract, stored.state, stageId, [], now);
-    const outputs = store.attach(id, stageId, files, context.cwd);
-    return completeStage(contract, stored.state, stageId, outputs, now);
+    completeStage(contract, state, stageId, [], now);
+    const outputs = runStore(context, engine).attach(id, stageId, files, context.cwd);
+    return completeStage(contract, state, stageId, outputs, now);
   });
 }
 
 export function abort(context: EngineContext, engine: Engine, id: string, reason: string): Promise<RunState> {
-  return runStore(context, engine).update(id, (stored) => abortRun(stored.state, reason, context.clock()));
+  return changeRun(context, engine, id, ({ state }) => abortRun(state, reason, context.clock()));
 }
 
 /** The receipt that sealed run `id`, if there is one. */

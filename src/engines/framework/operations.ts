@@ -2,8 +2,6 @@
  * The operations every staged engine offers, written once: init, next, status, complete-stage,
  * abort, seal and query. An engine adds its own `plan` (its intent differs) and anything else.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseJson } from '../../core/canonical.js';
 import { VaultMeshError } from '../../core/errors.js';
@@ -12,6 +10,7 @@ import { nextStageId, type RunState, type StagedContract } from '../../core/runn
 import type { WhereClause } from '../../ledger/query-index.js';
 import { table } from '../../core/table.js';
 import { defineOperation, type AnyOperation, type Engine, type EngineContext } from './engine.js';
+import { readUserFile } from './user-files.js';
 import {
   abort,
   advance,
@@ -28,20 +27,16 @@ const isoTime = z.iso.datetime({ offset: true });
 const day = z.iso.date();
 
 export function readContractFile(context: EngineContext, file: string): unknown {
-  const path = resolve(context.cwd, file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new VaultMeshError('FILE_MISSING', `cannot read contract ${file}: ${(cause as Error).message}`, {
-      cause,
-      hint: 'pass the path of a contract.json (write one with the plan command)',
-    });
-  }
-  if (Buffer.byteLength(text) > MAX_CONTRACT_BYTES) {
+  const bytes = readUserFile(
+    context,
+    file,
+    'contract',
+    'pass the path of a contract.json (the plan command writes one)',
+  );
+  if (bytes.length > MAX_CONTRACT_BYTES) {
     throw new VaultMeshError('INVALID_CONTRACT', `${file} is larger than ${MAX_CONTRACT_BYTES} bytes`);
   }
-  return parseJson(text, file);
+  return parseJson(bytes.toString('utf8'), file);
 }
 
 function stageLines(contract: StagedContract, state: RunState): string[] {

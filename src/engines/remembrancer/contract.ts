@@ -1,15 +1,16 @@
 /** A deployment record's contract: which artifact a component version is, and who will sign it. */
 import { z } from 'zod';
 
+/** Starts and ends with a letter or digit, so `<component>@<version>` never holds `..`. */
+const SEGMENT = /^[A-Za-z0-9](?:[A-Za-z0-9._+-]{0,62}[A-Za-z0-9])?$/;
+
 export const componentName = z
   .string()
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/,
     'expected 1-64 letters, digits and . _ + - (e.g. vaultmesh-api)',
   );
-export const versionName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, 'expected a version such as 1.4.2 or 2026.11.23-rc1');
+export const versionName = z.string().regex(SEGMENT, 'expected a version such as 1.4.2 or 2026.11.23-rc1');
 export const artifactDigest = z
   .string()
   .transform((s) =>

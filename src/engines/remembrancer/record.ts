@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { VaultMeshError } from '../../core/errors.js';
 import type { Receipt } from '../../core/receipt.js';
@@ -23,6 +23,7 @@ import {
 } from './contract.js';
 import type { DeploymentIntent } from './plan.js';
 import { pgpSign, signStatement } from './signing.js';
+import { readUserFile, userFile } from '../framework/user-files.js';
 
 type RemembrancerEngine = Engine<DeploymentContract, DeploymentIntent>;
 
@@ -51,16 +52,13 @@ function artifactHash(context: EngineContext, input: RecordInput): { sha256: str
     }
     return { sha256: input.sha256 };
   }
-  const path = resolve(context.cwd, input.artifact);
-  let digest;
-  try {
-    digest = sha256File(path);
-  } catch (cause) {
-    throw new VaultMeshError('FILE_MISSING', `cannot read --artifact ${input.artifact}`, {
-      cause,
-      hint: 'pass the path of the artifact file that was deployed',
-    });
-  }
+  const path = userFile(
+    context,
+    input.artifact,
+    '--artifact',
+    'pass the path of the artifact file that was deployed',
+  );
+  const digest = sha256File(path);
   if (input.sha256 !== undefined && input.sha256 !== digest.sha256) {
     throw new VaultMeshError('ARTIFACT_MISMATCH', `--artifact ${input.artifact} does not hash to --sha256`, {
       hint: 'the file is not the artifact you named; check which build was deployed',
@@ -73,6 +71,7 @@ function artifactHash(context: EngineContext, input: RecordInput): { sha256: str
 async function writeSignatures(
   context: EngineContext,
   input: RecordInput,
+  pgp: PgpSigner | undefined,
   contract: DeploymentContract,
   dir: string,
 ): Promise<string[]> {
@@ -85,22 +84,8 @@ async function writeSignatures(
     files.push(join(dir, SIGNATURE_FILES.ed25519));
     writeFileSync(files.at(-1)!, note);
   }
-  if (input.pgpKey !== undefined) {
-    const passphrase = input.pgpPassphraseEnv === undefined ? undefined : process.env[input.pgpPassphraseEnv];
-    if (input.pgpPassphraseEnv !== undefined && passphrase === undefined) {
-      throw new VaultMeshError(
-        'INVALID_ARGUMENT',
-        `--pgp-passphrase-env: ${input.pgpPassphraseEnv} is not set`,
-        {
-          hint: `export ${input.pgpPassphraseEnv}=... before running the command`,
-        },
-      );
-    }
-    const { signature } = await pgpSign(
-      readFileSync(resolve(context.cwd, input.artifact!)),
-      readFileSync(resolve(context.cwd, input.pgpKey), 'utf8'),
-      passphrase,
-    );
+  if (pgp !== undefined) {
+    const { signature } = await pgpSign(readFileSync(pgp.artifactPath), pgp.armoredKey, pgp.passphrase);
     files.push(join(dir, SIGNATURE_FILES.openpgp));
     writeFileSync(files.at(-1)!, signature);
   }
@@ -113,31 +98,98 @@ export interface RecordOutcome {
   already: boolean;
 }
 
-async function signerKeys(
-  context: EngineContext,
-  input: RecordInput,
-): Promise<DeploymentContract['signers']> {
-  const signers: DeploymentContract['signers'] = [];
-  if (!input.unsigned) signers.push({ alg: 'ed25519', key: context.ledger.identity.vkey });
-  if (input.pgpKey !== undefined) {
-    if (input.artifact === undefined) {
-      throw new VaultMeshError('INVALID_ARGUMENT', '--pgp-key needs --artifact', {
-        hint: 'an OpenPGP signature covers the artifact bytes: pass the file with --artifact',
-      });
-    }
-    const openpgp = await import('openpgp');
-    const text = readFileSync(resolve(context.cwd, input.pgpKey), 'utf8');
-    const key = await openpgp.readPrivateKey({ armoredKey: text }).catch((cause: Error) => {
-      throw new VaultMeshError('INVALID_KEY', `--pgp-key ${input.pgpKey}: ${cause.message}`, {
-        hint: 'pass an ASCII-armored private key (gpg --export-secret-keys --armor KEYID > key.asc)',
-      });
+interface PgpSigner {
+  armoredKey: string;
+  passphrase: string | undefined;
+  fingerprint: string;
+  artifactPath: string;
+}
+
+/** Everything OpenPGP signing needs, checked before anything is written. */
+async function pgpSigner(context: EngineContext, input: RecordInput): Promise<PgpSigner | undefined> {
+  if (input.pgpKey === undefined) return undefined;
+  if (input.artifact === undefined) {
+    throw new VaultMeshError('INVALID_ARGUMENT', '--pgp-key needs --artifact', {
+      hint: 'an OpenPGP signature covers the artifact bytes: pass the file with --artifact',
     });
-    signers.push({ alg: 'openpgp', key: key.getFingerprint().toUpperCase() });
   }
-  return signers;
+  const passphrase = input.pgpPassphraseEnv === undefined ? undefined : process.env[input.pgpPassphraseEnv];
+  if (input.pgpPassphraseEnv !== undefined && passphrase === undefined) {
+    throw new VaultMeshError(
+      'INVALID_ARGUMENT',
+      `--pgp-passphrase-env: ${input.pgpPassphraseEnv} is not set`,
+      {
+        hint: `export ${input.pgpPassphraseEnv}=... before running the command`,
+      },
+    );
+  }
+  const armoredKey = readUserFile(
+    context,
+    input.pgpKey,
+    '--pgp-key',
+    'pass an ASCII-armored private key (gpg --export-secret-keys --armor KEYID > key.asc)',
+  ).toString('utf8');
+  const artifactPath = userFile(context, input.artifact, '--artifact', 'pass the deployed artifact file');
+  // Signing a single byte proves the key and passphrase work before the run starts.
+  const { fingerprint } = await pgpSign(new Uint8Array(1), armoredKey, passphrase);
+  return { armoredKey, passphrase, fingerprint, artifactPath };
 }
 
 export function recordOperation(engine: RemembrancerEngine) {
+  async function record(
+    context: EngineContext,
+    input: RecordInput,
+    id: string,
+    artifact: { sha256: string; name?: string },
+  ): Promise<RecordOutcome> {
+    const existing = findSealed(context, engine, id);
+    if (existing !== undefined) {
+      if (existing.body.artifact_sha256 !== artifact.sha256) {
+        throw new VaultMeshError('DEPLOYMENT_CONFLICT', `${id} is already recorded with another artifact`, {
+          hint: 'a version names one artifact forever; record the new build under a new version',
+          evidence: { recorded: existing.body.artifact_sha256, given: artifact.sha256, seq: existing.seq },
+        });
+      }
+      const sealed = await sealRun(context, engine, id);
+      return { receipt: sealed.receipt, caseDir: sealed.caseDir, already: true };
+    }
+    userFile(context, input.evidence, '--evidence', 'pass the evidence file: a CI log, SBOM or test report');
+    const pgp = await pgpSigner(context, input);
+    const signers: DeploymentContract['signers'] = [
+      ...(input.unsigned ? [] : [{ alg: 'ed25519' as const, key: context.ledger.identity.vkey }]),
+      ...(pgp === undefined ? [] : [{ alg: 'openpgp' as const, key: pgp.fingerprint }]),
+    ];
+    const contract = engine.plan(
+      {
+        component: input.component,
+        version: input.version,
+        sha256: artifact.sha256,
+        ...(artifact.name ? { artifactName: artifact.name } : {}),
+        ...(input.chainRef ? { chainRef: input.chainRef } : {}),
+        signers,
+      },
+      { now: context.clock() },
+    );
+    const runs = runStore(context, engine);
+    // A record interrupted before sealing left its run behind; it is redone from the start.
+    if (runs.has(id)) runs.remove(id);
+    initRun(context, engine, contract, 'record');
+    const scratch = mkdtempSync(join(tmpdir(), 'vaultmesh-signatures-'));
+    try {
+      await completeRunStage(context, engine, id, 'evidence', [input.evidence]);
+      const files = await writeSignatures(context, input, pgp, contract, scratch);
+      await completeRunStage(context, engine, id, 'signatures', files);
+      const sealed = await sealRun(context, engine, id);
+      return { receipt: sealed.receipt, caseDir: sealed.caseDir, already: false };
+    } catch (error) {
+      // One command is the whole run: a failed record leaves nothing half-done behind.
+      runs.remove(id);
+      throw error;
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
   return defineOperation({
     name: 'record',
     summary: 'record a deployment: pin the artifact hash, keep the evidence, sign, seal',
@@ -183,42 +235,9 @@ export function recordOperation(engine: RemembrancerEngine) {
     async run(context, input): Promise<RecordOutcome> {
       const artifact = artifactHash(context, input);
       const id = deploymentId(input.component, input.version);
-      const existing = findSealed(context, engine, id);
-      if (existing !== undefined) {
-        if (existing.body.artifact_sha256 !== artifact.sha256) {
-          throw new VaultMeshError('DEPLOYMENT_CONFLICT', `${id} is already recorded with another artifact`, {
-            hint: 'a version names one artifact forever; record the new build under a new version',
-            evidence: { recorded: existing.body.artifact_sha256, given: artifact.sha256, seq: existing.seq },
-          });
-        }
-        const sealed = await sealRun(context, engine, id);
-        return { receipt: sealed.receipt, caseDir: sealed.caseDir, already: true };
-      }
-      const signers = await signerKeys(context, input);
-      const contract = engine.plan(
-        {
-          component: input.component,
-          version: input.version,
-          sha256: artifact.sha256,
-          ...(artifact.name ? { artifactName: artifact.name } : {}),
-          ...(input.chainRef ? { chainRef: input.chainRef } : {}),
-          signers,
-        },
-        { now: context.clock() },
-      );
-      // A record interrupted before sealing left its run behind; it is redone from the start.
-      if (runStore(context, engine).has(id)) runStore(context, engine).remove(id);
-      initRun(context, engine, contract, 'record');
-      await completeRunStage(context, engine, id, 'evidence', [input.evidence]);
-      const scratch = mkdtempSync(join(tmpdir(), 'vaultmesh-signatures-'));
-      try {
-        const files = await writeSignatures(context, input, contract, scratch);
-        await completeRunStage(context, engine, id, 'signatures', files);
-      } finally {
-        rmSync(scratch, { recursive: true, force: true });
-      }
-      const sealed = await sealRun(context, engine, id);
-      return { receipt: sealed.receipt, caseDir: sealed.caseDir, already: false };
+      // Two records of one version at once must not share (and remove) each other's run; the run's
+      // own lock cannot serve, since the steps below take it themselves.
+      return runStore(context, engine).locked(`${id}.record`, () => record(context, input, id, artifact));
     },
     human: (r) =>
       [

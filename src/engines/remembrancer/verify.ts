@@ -6,14 +6,15 @@
  * was made against.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseBundle, verifyBundle } from '../../core/bundle.js';
 import { isVaultMeshError, VaultMeshError } from '../../core/errors.js';
 import { verifyConsistency } from '../../core/merkle.js';
-import { checkCase, PROOF_FILE } from '../../ledger/case-store.js';
+import { checkCase, PROOF_FILE, readCaseFile } from '../../ledger/case-store.js';
 import { sha256File } from '../../ledger/file-hash.js';
 import { nodeTreeHasher } from '../../ledger/node-hasher.js';
+import { readUserFile, userFile } from '../framework/user-files.js';
 import { defineOperation, type Engine, type EngineContext } from '../framework/engine.js';
 import { SIGNATURE_FILES } from './contract.js';
 import { pgpVerify, verifyStatement } from './signing.js';
@@ -37,7 +38,6 @@ export const verifyInput = z.object({
   fullChain: z.boolean().default(false),
   pgpPublicKey: z.string().min(1).optional(),
 });
-type VerifyInput = z.infer<typeof verifyInput>;
 
 interface RecordedCase {
   id: string;
@@ -77,7 +77,8 @@ async function verifyCase(
   engine: Engine,
   record: RecordedCase,
   artifact: { path: string; bytes: () => Uint8Array; sha256: string },
-  input: VerifyInput,
+  fullChain: boolean,
+  pgpPublicKey: string | undefined,
 ): Promise<DeploymentVerdict> {
   const checks: VerifyCheck[] = [];
   const body = record.receipt.body;
@@ -92,19 +93,27 @@ async function verifyCase(
     return `hashes to the recorded ${artifact.sha256}`;
   });
   await judge(checks, 'case', () => {
-    const { problems } = checkCase(record.dir);
+    const { problems, manifestHash } = checkCase(record.dir);
     if (problems.length > 0) {
       throw new VaultMeshError(
         'ARTIFACT_MISMATCH',
         `case files changed: ${problems.map((p) => `${p.path} ${p.problem}`).join(', ')}`,
       );
     }
-    return 'evidence and every case file match ARTIFACTS.sha256';
+    // The manifest itself is pinned by the receipt: a file swapped together with its manifest line
+    // changes the manifest's hash.
+    if (manifestHash !== body.root_hash) {
+      throw new VaultMeshError(
+        'ARTIFACT_MISMATCH',
+        `ARTIFACTS.sha256 hashes to ${manifestHash}, the receipt pins ${String(body.root_hash)}`,
+      );
+    }
+    return 'every case file matches ARTIFACTS.sha256, whose hash the receipt pins';
   });
   const signers = (body.signatures as Array<{ alg: string; path: string; key: string }>) ?? [];
   for (const alg of ['ed25519', 'openpgp'] as const) {
     const signer = signers.find((s) => s.alg === alg);
-    const file = join(record.dir, 'outputs', 'signatures', SIGNATURE_FILES[alg]);
+    const file = `outputs/signatures/${SIGNATURE_FILES[alg]}`;
     if (signer === undefined) {
       checks.push({
         check: `signature:${alg}`,
@@ -113,7 +122,7 @@ async function verifyCase(
       });
       continue;
     }
-    if (alg === 'openpgp' && input.pgpPublicKey === undefined) {
+    if (alg === 'openpgp' && pgpPublicKey === undefined) {
       checks.push({
         check: 'signature:openpgp',
         status: 'skipped',
@@ -124,17 +133,13 @@ async function verifyCase(
     await judge(checks, `signature:${alg}`, async () => {
       if (alg === 'ed25519') {
         verifyStatement(
-          readFileSync(file, 'utf8'),
+          readCaseFile(record.dir, file),
           { component: String(body.component), version: String(body.version), sha256: artifact.sha256 },
           ledger.identity.verifier,
         );
         return `signed note by ${ledger.identity.verifier.name} names this artifact`;
       }
-      const fingerprint = await pgpVerify(
-        artifact.bytes(),
-        readFileSync(file, 'utf8'),
-        readFileSync(resolve(context.cwd, input.pgpPublicKey!), 'utf8'),
-      );
+      const fingerprint = await pgpVerify(artifact.bytes(), readCaseFile(record.dir, file), pgpPublicKey!);
       return `OpenPGP signature by ${fingerprint} verifies over the artifact bytes`;
     });
   }
@@ -160,7 +165,7 @@ async function verifyCase(
       log.close();
     }
   });
-  if (input.fullChain) {
+  if (fullChain) {
     await judge(checks, 'history', async () => {
       const bundleSize = verifyBundle(record.bundle, [ledger.identity.verifier], nodeTreeHasher).checkpoint;
       const log = ledger.reader(engine.scroll.name);
@@ -228,12 +233,16 @@ export function verifyOperation(engine: Engine) {
       ],
     },
     async run(context, input) {
-      const path = resolve(context.cwd, input.artifact);
-      if (!existsSync(path)) {
-        throw new VaultMeshError('FILE_MISSING', `artifact ${input.artifact} does not exist`, {
-          hint: 'pass the path of the deployed file',
-        });
-      }
+      const path = userFile(context, input.artifact, '<artifact>', 'pass the path of the deployed file');
+      const pgpPublicKey =
+        input.pgpPublicKey === undefined
+          ? undefined
+          : readUserFile(
+              context,
+              input.pgpPublicKey,
+              '--pgp-public-key',
+              'pass an ASCII-armored public key (gpg --export --armor KEYID > key.pub.asc)',
+            ).toString('utf8');
       const sha256 = sha256File(path).sha256;
       const artifact = { path, sha256, bytes: () => readFileSync(path) };
       const cases = recordedCases(context, engine);
@@ -258,7 +267,7 @@ export function verifyOperation(engine: Engine) {
       }
       const verdicts = [];
       for (const record of candidates)
-        verdicts.push(await verifyCase(context, engine, record, artifact, input));
+        verdicts.push(await verifyCase(context, engine, record, artifact, input.fullChain, pgpPublicKey));
       return { ok: verdicts.every((v) => v.ok), sha256, deployments: verdicts };
     },
     human: (r) =>
