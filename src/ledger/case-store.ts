@@ -11,7 +11,7 @@ import { blake3Tagged } from '../core/hash.js';
 import { assertSafeId } from '../core/ids.js';
 import type { DataDir } from './data-dir.js';
 import { fsyncDirectory, writeFileDurably } from './durable.js';
-import { sha256File } from './file-hash.js';
+import { sha256File, type FileDigest } from './file-hash.js';
 
 export const MANIFEST_FILE = 'ARTIFACTS.sha256';
 export const PROOF_FILE = 'PROOF.json';
@@ -19,8 +19,10 @@ export const PROOF_FILE = 'PROOF.json';
 export interface CaseFile {
   /** Path inside the case directory, `/`-separated. */
   path: string;
-  /** The file to copy, or the bytes to write. */
-  from: string | { text: string };
+  /** The file to copy. */
+  from: string;
+  /** The `sha256:` the copy must have: evidence hashed when it was attached must not have changed since. */
+  expected?: string;
 }
 
 export interface Artifact {
@@ -42,7 +44,13 @@ export function caseDir(dataDir: DataDir, engine: string, id: string): string {
   return join(dataDir.casesDir(engine), assertSafeId(id, 'case id'));
 }
 
-/** Writes the case afresh (replacing an unfinished earlier attempt) and returns its manifest. */
+/**
+ * Writes the case afresh (replacing an unfinished earlier attempt) and returns its manifest. The
+ * caller holds the run's lock, so the staging names need no pid: a killed attempt's leftovers are
+ * simply cleared by the next one.
+ * @throws VaultMeshError ARTIFACT_MISMATCH when a copy does not hash to its `expected` value; nothing is
+ *   left behind then.
+ */
 export function writeCase(
   dataDir: DataDir,
   engine: string,
@@ -51,23 +59,36 @@ export function writeCase(
 ): SealedCase {
   const dir = caseDir(dataDir, engine, id);
   const parent = dirname(dir);
-  const staging = join(parent, `.${id}.${process.pid}.staging`);
+  const staging = join(parent, `.${id}.staging`);
+  const replaced = join(parent, `.${id}.replaced`);
+  rmSync(replaced, { recursive: true, force: true });
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   const artifacts: Artifact[] = [];
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     const target = join(staging, file.path);
     mkdirSync(dirname(target), { recursive: true });
-    if (typeof file.from === 'string') copyFileSync(file.from, target);
-    else writeFileDurably(target, file.from.text);
-    const { hex, bytes } = sha256File(target, { sync: true });
-    artifacts.push({ path: file.path, sha256: `sha256:${hex}`, bytes });
+    let actual: FileDigest | undefined;
+    try {
+      copyFileSync(file.from, target);
+      actual = sha256File(target, { sync: true });
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
+    }
+    if (actual === undefined || (file.expected !== undefined && actual.sha256 !== file.expected)) {
+      rmSync(staging, { recursive: true, force: true });
+      throw new VaultMeshError('ARTIFACT_MISMATCH', `${file.path} changed after it was attached`, {
+        hint: 'restore the file; attached outputs are evidence and must not change before sealing',
+        evidence: { path: file.from, expected: file.expected, actual: actual?.sha256 ?? 'missing' },
+      });
+    }
+    const { sha256, bytes } = actual;
+    artifacts.push({ path: file.path, sha256, bytes });
     fsyncDirectory(dirname(target));
   }
   const manifest = formatManifest(artifacts);
   writeFileDurably(join(staging, MANIFEST_FILE), manifest);
   if (existsSync(dir)) {
-    const replaced = join(parent, `.${id}.${process.pid}.replaced`);
     renameSync(dir, replaced);
     renameSync(staging, dir);
     rmSync(replaced, { recursive: true, force: true });

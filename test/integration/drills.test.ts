@@ -3,7 +3,7 @@
  * races and crashes an operator can meet on the way.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -286,6 +286,10 @@ describe('vm drills seal', () => {
     expect(changed.code).toBe('ARTIFACT_MISMATCH');
     expect(changed.result.status).toBe(4);
     expect(existsSync(join(data, 'cases/drills/drill-changed'))).toBe(false);
+    rmSync(join(data, 'runs/drills/drill-changed/outputs', STAGES[0]!, 'findings.md'));
+    const gone = failure(['seal', 'drill-changed']);
+    expect(gone.code).toBe('ARTIFACT_MISMATCH');
+    expect(readdirSync(join(data, 'cases/drills'))).not.toContain('drill-changed');
   });
 
   it('two seals at once append one receipt', async () => {

@@ -22,7 +22,6 @@ import {
   type StagedContract,
 } from '../../core/runner.js';
 import { MANIFEST_FILE, PROOF_FILE, caseDir, writeCase, writeProof } from '../../ledger/case-store.js';
-import { sha256File } from '../../ledger/file-hash.js';
 import { RunStore, type StoredRun } from '../../ledger/run-store.js';
 import type { Engine, EngineContext } from './engine.js';
 import { zodProblem } from './input.js';
@@ -207,20 +206,12 @@ export async function sealRun(context: EngineContext, engine: Engine, id: string
       );
     }
     const runDir = store.dir(id);
-    for (const output of state.stages.flatMap((s) => s.outputs)) {
-      const file = join(runDir, output.path);
-      const actual = existsSync(file) ? sha256File(file).sha256 : 'missing';
-      if (actual !== output.sha256) {
-        throw new VaultMeshError('ARTIFACT_MISMATCH', `output ${output.path} changed after it was attached`, {
-          hint: 'restore the file; attached outputs are evidence and must not change before sealing',
-          evidence: { path: file, expected: output.sha256, actual },
-        });
-      }
-    }
     const sealed = writeCase(dataDir, engine.id, id, [
       { path: 'contract.json', from: join(runDir, 'contract.json') },
       { path: store.stateFileName, from: join(runDir, store.stateFileName) },
-      ...state.stages.flatMap((s) => s.outputs.map((o) => ({ path: o.path, from: join(runDir, o.path) }))),
+      ...state.stages.flatMap((s) =>
+        s.outputs.map((o) => ({ path: o.path, from: join(runDir, o.path), expected: o.sha256 })),
+      ),
     ]);
     const content = engine.seal(contract, state, {
       caseDir: sealed.relDir,
