@@ -5,7 +5,15 @@
  */
 
 /** What kind of failure a code is; the CLI maps each kind to one exit status. */
-export type ErrorKind = 'usage' | 'input' | 'not_found' | 'verification' | 'io' | 'busy' | 'internal';
+export type ErrorKind =
+  | 'usage'
+  | 'input'
+  | 'not_found'
+  | 'verification'
+  | 'denied'
+  | 'io'
+  | 'busy'
+  | 'internal';
 
 const CODES = {
   // usage and input
@@ -61,7 +69,14 @@ const CODES = {
   ARTIFACT_MISMATCH: 'verification',
   RECEIPT_MISSING: 'verification',
   GATE_FAILED: 'verification',
+  // authentication and authorization
+  UNAUTHENTICATED: 'denied',
+  TOKEN_INVALID: 'denied',
+  TOKEN_EXPIRED: 'denied',
+  TOKEN_REVOKED: 'denied',
+  FORBIDDEN: 'denied',
   // environment
+  RATE_LIMITED: 'busy',
   DATA_DIR_UNREADABLE: 'io',
   DATA_DIR_EXISTS: 'io',
   IO_ERROR: 'io',

@@ -12,7 +12,9 @@ import { importLegacy, reindexScroll } from '../../ledger/maintenance.js';
 import { nodeTreeHasher } from '../../ledger/node-hasher.js';
 import { verifyScroll } from '../../ledger/verify.js';
 import type { AnyOperation } from '../../engines/framework/engine.js';
-import { parseCount, parseTags, parseTime, parseWhere, readBody } from './args.js';
+import { parseCount, parseDuration, parseTags, parseTime, parseWhere, readBody } from './args.js';
+import { formatGrant, parseGrant } from '../../core/capability-token.js';
+import { issueToken, listTokens, revokeToken } from '../../ledger/tokens.js';
 import type { GlobalOptions } from './main.js';
 import { table } from '../../core/table.js';
 import { emitResult } from './output.js';
@@ -409,4 +411,49 @@ export async function engineNew(
       `next: npm run build && node bin/vm.js gate ${r.engine} && npx vitest run ${r.test}`,
     ].join('\n'),
   );
+}
+
+export async function tokenCreate(
+  g: GlobalOptions,
+  o: { subject: string; grant: string[]; expires: string },
+): Promise<void> {
+  const grants = o.grant.map(parseGrant);
+  const ttlMs = parseDuration(o.expires, '--expires');
+  await withLedger(g, async (ledger) => {
+    const issued = await issueToken(ledger, { subject: o.subject, grants, ttlMs }, new Date());
+    emitResult(g.format, issued, (r) =>
+      [
+        `token ${r.claims.id} for ${r.claims.sub}: ${r.claims.grants.map(formatGrant).join(', ')}, until ${r.claims.exp}`,
+        `(recorded as identity seq ${r.seq}; the token is not stored anywhere: keep it now)`,
+        r.token,
+      ].join('\n'),
+    );
+  });
+}
+
+export async function tokenRevoke(g: GlobalOptions, id: string, o: { reason: string }): Promise<void> {
+  await withLedger(g, async (ledger) => {
+    const receipt = await revokeToken(ledger, id, o.reason);
+    emitResult(g.format, receipt, (r) => `revoked token ${id} (identity seq ${r.seq})`);
+  });
+}
+
+export async function tokenList(g: GlobalOptions): Promise<void> {
+  await withLedger(g, (ledger) => {
+    const tokens = listTokens(ledger);
+    emitResult(g.format, tokens, (rows) =>
+      rows.length === 0
+        ? 'no tokens issued'
+        : table([
+            ['ID', 'SUBJECT', 'GRANTS', 'EXPIRES', 'STATE'],
+            ...rows.map((t) => [
+              t.id,
+              t.subject,
+              t.grants.map(formatGrant).join(','),
+              t.expires_at,
+              t.revoked ? 'revoked' : Date.parse(t.expires_at) <= Date.now() ? 'expired' : 'valid',
+            ]),
+          ]),
+    );
+  });
 }

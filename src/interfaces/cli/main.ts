@@ -159,6 +159,25 @@ export function buildProgram(engines: readonly Engine[] = [], engineCommand = fa
     .argument('[scroll]')
     .action(run((a, g, scroll: string | undefined) => a.reindex(g, scroll)));
 
+  const token = program.command('token').description('capability tokens for the HTTP API and MCP');
+  token
+    .command('create')
+    .description('issue a bearer token (recorded in the Identity scroll; the token itself is shown once)')
+    .requiredOption('--subject <name>', 'who holds it, e.g. did:vm:agent:ci or a person')
+    .requiredOption('--grant <grants...>', 'capability[:scroll], e.g. storage:treasury, anchor, read, admin')
+    .option('--expires <duration>', 'lifetime: 30d, 12h, 45m', '30d')
+    .action(run((a, g, o: { subject: string; grant: string[]; expires: string }) => a.tokenCreate(g, o)));
+  token
+    .command('revoke')
+    .description('revoke a token by id; the node refuses it from then on')
+    .argument('<id>')
+    .requiredOption('--reason <text>', 'why (goes into the receipt)')
+    .action(run((a, g, id: string, o: { reason: string }) => a.tokenRevoke(g, id, o)));
+  token
+    .command('list')
+    .description('tokens issued by this node, with their grants and state')
+    .action(run((a, g) => a.tokenList(g)));
+
   program
     .command('gate')
     .description("run the design gate: every engine's full lifecycle in a scratch data directory")
@@ -210,6 +229,9 @@ const LEDGER_COMMANDS = new Set([
   'reindex',
   'gate',
   'engine',
+  'token',
+  'serve',
+  'mcp',
 ]);
 
 function firstCommand(args: readonly string[]): string | undefined {

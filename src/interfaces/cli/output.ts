@@ -12,6 +12,7 @@ export const EXIT_CODES: Record<ErrorKind, number> = {
   input: 2,
   not_found: 3,
   verification: 4,
+  denied: 7,
   io: 5,
   busy: 6,
 };
