@@ -32,6 +32,7 @@ function planOperation(engine: DrillsEngine) {
     name: 'plan',
     summary: 'plan a drill from a prompt (or check a hand-written contract) and write contract.json',
     access: 'write',
+    local: true,
     input: z.object({
       prompt: z.string().max(4000).optional(),
       contract: z.string().min(1).optional(),

@@ -71,8 +71,13 @@ export interface CliOption {
 export interface Operation<I = never, O = unknown> {
   readonly name: string;
   readonly summary: string;
-  /** Writes need a capability once interfaces authenticate callers. */
+  /** Writes need the `storage` capability on the engine's scroll when a remote caller asks. */
   readonly access: 'read' | 'write';
+  /**
+   * The operation reads or writes files by path on the caller's machine (a contract file, outputs,
+   * evidence): it is offered on the command line only, never to remote callers.
+   */
+  readonly local?: boolean;
   readonly input: z.ZodType<I>;
   readonly cli: { readonly arguments?: readonly CliArgument[]; readonly options?: readonly CliOption[] };
   /** An output with `ok: false` is a failed check: interfaces report it as such (exit 4, not 200). */

@@ -69,6 +69,7 @@ export function initOperation(engine: Engine): AnyOperation {
     name: 'init',
     summary: `start a ${engine.runNoun} from a contract file`,
     access: 'write',
+    local: true,
     input: z.object({ contract: z.string().min(1) }),
     cli: { arguments: [{ field: 'contract', name: 'contract', description: 'contract.json' }] },
     async run(context, input) {
@@ -132,6 +133,7 @@ export function completeStageOperation(engine: Engine): AnyOperation {
     name: 'complete-stage',
     summary: 'mark a stage completed, attaching its output files',
     access: 'write',
+    local: true,
     input: z.object({
       stage: z.string().min(1),
       outputs: z.array(z.string().min(1)).max(1000).default([]),

@@ -131,6 +131,7 @@ function planOperation(engine: Engine<Contract, Intent>) {
     name: 'plan',
     summary: \`plan a \${engine.runNoun} from a title and its steps and write contract.json\`,
     access: 'write',
+    local: true,
     input: z.object({
       title: z.string().min(1).max(512),
       step: z.array(z.string().min(1)).optional(),

@@ -194,6 +194,7 @@ export function recordOperation(engine: RemembrancerEngine) {
     name: 'record',
     summary: 'record a deployment: pin the artifact hash, keep the evidence, sign, seal',
     access: 'write',
+    local: true,
     input: recordInput,
     cli: {
       options: [

@@ -211,6 +211,7 @@ export function verifyOperation(engine: Engine) {
     name: 'verify',
     summary: 'check an artifact against its deployment record: hash, evidence, signatures, proof',
     access: 'read',
+    local: true,
     input: verifyInput,
     cli: {
       arguments: [{ field: 'artifact', name: 'artifact', description: 'the artifact file' }],
