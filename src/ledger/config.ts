@@ -26,6 +26,24 @@ const configSchema = z.strictObject({
       lock_timeout_ms: z.number().int().min(100).max(600_000).default(15_000),
     })
     .prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().min(1).max(255).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(9110),
+      /** `open`: anyone who can reach the node may read; `token`: reads need a token too. */
+      reads: z.enum(['open', 'token']).default('open'),
+      max_request_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(4 * 1024 * 1024),
+      /** Requests per minute per credential (or per address, for callers without one). */
+      rate_limit_per_minute: z.number().int().min(1).max(10_000_000).default(60_000),
+      /** How often checkpoints are signed for scrolls that grew. */
+      publish_interval_ms: z.number().int().min(100).max(3_600_000).default(1000),
+    })
+    .prefault({}),
 });
 
 export type NodeConfig = z.infer<typeof configSchema>;

@@ -16,10 +16,11 @@ import { loadNodeIdentity, loadNodeSigner, scrollOrigin, type NodeIdentity } fro
 import { nodeTreeHasher } from './node-hasher.js';
 import { publishCheckpoint, readCheckpoint, type PublishedCheckpoint } from './publish.js';
 import { QueryIndex, type ReceiptQuery } from './query-index.js';
-import { ScrollLog, type AppendedReceipt, type RecoveryReport } from './scroll-log.js';
+import { ScrollLog, type AppendedReceipt, type BatchObserver, type RecoveryReport } from './scroll-log.js';
 
 export interface LedgerOptions {
   clock?: () => Date;
+  onBatch?: BatchObserver;
 }
 
 export interface ScrollStatus {
@@ -33,6 +34,7 @@ export class Ledger {
   readonly dataDir: DataDir;
   readonly identity: NodeIdentity;
   private readonly clock: () => Date;
+  private readonly onBatch: BatchObserver | undefined;
   private readonly writers = new Map<string, Promise<ScrollLog>>();
   /** The writers that finished opening, for readers to flush their buffered sidecar writes. */
   private readonly openWriters = new Map<string, ScrollLog>();
@@ -43,6 +45,7 @@ export class Ledger {
     this.dataDir = new DataDir(root);
     this.identity = loadNodeIdentity(this.dataDir);
     this.clock = options.clock ?? (() => new Date());
+    this.onBatch = options.onBatch;
   }
 
   static open(root: string, options: LedgerOptions = {}): Ledger {
@@ -76,6 +79,7 @@ export class Ledger {
         issuer: this.identity.did,
         lockTimeoutMs: this.identity.config.ledger.lock_timeout_ms,
         clock: this.clock,
+        ...(this.onBatch === undefined ? {} : { onBatch: this.onBatch }),
       });
       this.writers.set(scroll.name, log);
       log.then(

@@ -28,6 +28,10 @@ export interface ReceiptQuery {
   where?: readonly WhereClause[];
   /** Any of these body fields matches the pattern: case-insensitive, `*` for any run of characters. */
   search?: { fields: readonly string[]; pattern: string };
+  /** Only receipts with a seq above this (paging forward). */
+  afterSeq?: number;
+  /** Only receipts with a seq below this (paging newest first). */
+  beforeSeq?: number;
   limit: number;
   /** Newest first. */
   reverse?: boolean;
@@ -134,6 +138,14 @@ export class QueryIndex {
     if (q.types !== undefined && q.types.length > 0) {
       clauses.push(`type IN (${q.types.map(() => '?').join(', ')})`);
       params.push(...q.types);
+    }
+    if (q.afterSeq !== undefined) {
+      clauses.push('seq > ?');
+      params.push(q.afterSeq);
+    }
+    if (q.beforeSeq !== undefined) {
+      clauses.push('seq < ?');
+      params.push(q.beforeSeq);
     }
     if (q.from !== undefined) {
       clauses.push('ts >= ?');

@@ -48,7 +48,11 @@ export interface WriterOptions {
   issuer: string;
   lockTimeoutMs: number;
   clock: () => Date;
+  /** Told of every durable batch: how many receipts, and how long its write + fdatasync took. */
+  onBatch?: BatchObserver;
 }
+
+export type BatchObserver = (scroll: string, receipts: number, syncSeconds: number) => void;
 
 interface Pending {
   drafts: readonly ValidatedDraft[];
@@ -237,6 +241,7 @@ export class ScrollLog {
     const appended = drafts.map((draft, i) => sealDraft(draft, first + i, ts, writer.issuer));
     const bytes = Buffer.from(appended.map((a) => a.line).join('\n') + '\n', 'utf8');
     const start = this.tree.coveredBytes;
+    const started = performance.now();
     try {
       writeAllAt(this.fd, bytes, null);
       // Synchronous on purpose: the thread-pool round trip of the async call costs about a third of
@@ -251,6 +256,7 @@ export class ScrollLog {
         hint: 'check free disk space and permissions; nothing from this batch was recorded',
       });
     }
+    writer.onBatch?.(this.scroll.name, appended.length, (performance.now() - started) / 1000);
     this.indexLines(bytes, start);
     return appended;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCount, parseTags, parseTime, parseWhere } from '../../src/interfaces/cli/args.js';
+import { parseTags } from '../../src/interfaces/cli/args.js';
+import { parseCount, parseTime, parseWhere } from '../../src/interfaces/params.js';
 import { codeOf } from '../helpers/errors.js';
 
 describe('command-line value parsers', () => {

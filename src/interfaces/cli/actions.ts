@@ -12,12 +12,14 @@ import { importLegacy, reindexScroll } from '../../ledger/maintenance.js';
 import { nodeTreeHasher } from '../../ledger/node-hasher.js';
 import { verifyScroll } from '../../ledger/verify.js';
 import type { AnyOperation } from '../../engines/framework/engine.js';
-import { parseCount, parseDuration, parseTags, parseTime, parseWhere, readBody } from './args.js';
+import { parseCount, parseTime, parseWhere } from '../params.js';
+import { parseDuration, parseTags, readBody } from './args.js';
 import { formatGrant, parseGrant } from '../../core/capability-token.js';
 import { issueToken, listTokens, revokeToken } from '../../ledger/tokens.js';
 import type { GlobalOptions } from './main.js';
 import { table } from '../../core/table.js';
 import { emitResult } from './output.js';
+import { VERSION } from '../version.js';
 
 /** Opens the ledger for one command; `repairs` says whether to report what opening writers repaired. */
 async function withLedger<T>(
@@ -54,12 +56,18 @@ export async function init(g: GlobalOptions, dir: string | undefined, o: { name?
   );
 }
 
-export async function start(g: GlobalOptions): Promise<void> {
+/** The data directory of `start` and `serve`: created with a fresh node key on first use. */
+async function ensureDataDir(g: GlobalOptions): Promise<string> {
   const root = resolveDataDir(g.data);
   if (!existsSync(new DataDir(root).configFile)) {
     const created = await initDataDir(root);
     process.stderr.write(`initialized a new data directory at ${created.dataDir}\n`);
   }
+  return root;
+}
+
+export async function start(g: GlobalOptions): Promise<void> {
+  await ensureDataDir(g);
   await withLedger(g, (ledger) => {
     const scrolls = SCROLLS.map((s) => ledger.status(s.name));
     const result = {
@@ -149,7 +157,7 @@ export async function receipts(
     ...(o.from ? { from: parseTime(o.from, '--from') } : {}),
     ...(o.to ? { to: parseTime(o.to, '--to', true) } : {}),
     ...(o.tag ? { tags: o.tag } : {}),
-    where: (o.where ?? []).map(parseWhere),
+    where: (o.where ?? []).map((w) => parseWhere(w)),
     limit: parseCount(o.limit, '--limit'),
     reverse: o.reverse === true,
   };
@@ -455,5 +463,36 @@ export async function tokenList(g: GlobalOptions): Promise<void> {
             ]),
           ]),
     );
+  });
+}
+
+export async function serve(g: GlobalOptions, o: { host?: string; port?: string }): Promise<void> {
+  const root = await ensureDataDir(g);
+  const [{ startNode }, { ENGINES }] = await Promise.all([
+    import('../http/node.js'),
+    import('../../engines/registry.js'),
+  ]);
+  const node = await startNode({
+    dataDir: root,
+    version: VERSION,
+    engines: ENGINES,
+    ...(o.host === undefined ? {} : { host: o.host }),
+    ...(o.port === undefined ? {} : { port: parseCount(o.port, '--port') }),
+  });
+  emitResult(g.format, { url: node.url, did: node.ledger.identity.did, dataDir: root }, (r) =>
+    [
+      `VaultMesh node ${r.did} listening on ${r.url}`,
+      `data directory: ${r.dataDir}`,
+      'stop with Ctrl-C',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void node.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 }

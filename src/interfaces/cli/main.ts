@@ -3,14 +3,12 @@
  * demand so that `vm --version` and `vm help` start as fast as Node itself.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { createRequire } from 'node:module';
+import { VERSION } from '../version.js';
 import { VaultMeshError } from '../../core/errors.js';
 import type { Engine } from '../../engines/framework/engine.js';
 import type * as ActionsModule from './actions.js';
 import { addEngineCommands } from './engine-commands.js';
 import { OUTPUT_FORMATS, reportError, type OutputFormat } from './output.js';
-
-const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
 export interface GlobalOptions {
   data?: string;
@@ -36,7 +34,7 @@ function run<A extends unknown[]>(
  */
 export function buildProgram(engines: readonly Engine[] = [], engineCommand = false): Command {
   const program = new Command('vm').description('VaultMesh: a tamper-evident ledger of receipts');
-  if (!engineCommand) program.version(version, '-V, --version');
+  if (!engineCommand) program.version(VERSION, '-V, --version');
   program
     .addOption(new Option('--data <dir>', 'data directory (default: $VAULTMESH_DATA or ./vaultmesh-data)'))
     .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('human'))
@@ -158,6 +156,15 @@ export function buildProgram(engines: readonly Engine[] = [], engineCommand = fa
     .description('rebuild the sidecars and query index from the JSONL')
     .argument('[scroll]')
     .action(run((a, g, scroll: string | undefined) => a.reindex(g, scroll)));
+
+  program
+    .command('serve')
+    .description(
+      'run a node on the data directory (created if missing): HTTP API, tiles, metrics, MCP at /mcp',
+    )
+    .option('--host <host>', 'address to listen on (default: http.host in vaultmesh.toml, 127.0.0.1)')
+    .option('--port <port>', 'port to listen on, 0 for any free one (default: http.port, 9110)')
+    .action(run((a, g, o: { host?: string; port?: string }) => a.serve(g, o)));
 
   const token = program.command('token').description('capability tokens for the HTTP API and MCP');
   token

@@ -1,0 +1,564 @@
+/**
+ * The node's HTTP API: every read of the ledger, appends, each engine's remote operations, the
+ * C2SP tlog-tiles view of every scroll, and the seeds' routes. Every request is authenticated by
+ * its bearer token (if any) and authorized per scroll; every body is size-limited and validated,
+ * and every error is `{error: {code, message, hint}}` with the status its kind implies.
+ */
+import { Hono, type Context } from 'hono';
+import type { Logger } from 'pino';
+import { bodyLimit } from 'hono/body-limit';
+import { stream } from 'hono/streaming';
+import { z } from 'zod';
+import { toBase64, toHex, utf8 } from '../../core/bytes.js';
+import { parseJson } from '../../core/canonical.js';
+import { isVaultMeshError, VaultMeshError } from '../../core/errors.js';
+import type { Receipt, ReceiptDraft } from '../../core/receipt.js';
+import { SCROLLS, getScroll } from '../../core/scrolls/index.js';
+import { encodeEntryBundle, parseTilePath, tileHashes, tileWidthAt } from '../../core/tiles.js';
+import type { AnyOperation, Engine } from '../../engines/framework/engine.js';
+import { parseOperationInput } from '../../engines/framework/input.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import type { ReceiptQuery } from '../../ledger/query-index.js';
+import type { Access, Caller, Need } from '../access.js';
+import { parseCount, parseTime, parseWhere } from '../params.js';
+import type { NodeMetrics } from './metrics.js';
+import { OpenApi } from './openapi.js';
+import { RateLimiter } from './rate-limit.js';
+import { httpStatus } from './status.js';
+
+export interface AppOptions {
+  ledger: Ledger;
+  access: Access;
+  engines: readonly Engine[];
+  metrics: NodeMetrics;
+  version: string;
+  maxRequestBytes: number;
+  rateLimitPerMinute: number;
+  /** Set once the node is shutting down: /readyz answers 503 so balancers stop sending work. */
+  draining: () => boolean;
+  log: Logger;
+  /** Mounts further handlers (the MCP endpoint) on the same app, behind the same checks. */
+  extend?: (app: Hono<Env>) => void;
+}
+
+export interface Env {
+  Variables: { caller: Caller; route: string };
+}
+
+const MAX_BATCH = 1000;
+const PAGE_DEFAULT = 100;
+const PAGE_MAX = 1000;
+const NDJSON = 'application/x-ndjson';
+
+const draftSchema = z.strictObject({
+  type: z.string().min(1).max(128),
+  body: z.record(z.string(), z.unknown()),
+  tags: z.array(z.string()).max(32).optional(),
+  session_id: z.string().optional(),
+});
+const batchSchema = z.strictObject({
+  receipts: z
+    .array(draftSchema.extend({ scroll: z.string().min(1).max(64) }))
+    .min(1)
+    .max(MAX_BATCH),
+});
+
+function bearer(c: Context): string | undefined {
+  const header = c.req.header('authorization');
+  if (header === undefined) return undefined;
+  const m = /^Bearer ([\x21-\x7e]+)$/.exec(header);
+  if (m === null) {
+    throw new VaultMeshError('TOKEN_INVALID', 'the Authorization header is not "Bearer <token>"', {
+      hint: 'send Authorization: Bearer <token>',
+    });
+  }
+  return m[1];
+}
+
+/** A JSON request body parsed strictly (no duplicate-hash surprises: unsafe integers are refused). */
+async function jsonBody(c: Context): Promise<unknown> {
+  const type = c.req.header('content-type') ?? '';
+  if (!type.startsWith('application/json')) {
+    throw new VaultMeshError('INVALID_ARGUMENT', `content-type must be application/json, got "${type}"`, {
+      hint: 'send the body as JSON with Content-Type: application/json',
+    });
+  }
+  return parseJson(await c.req.text(), 'request body');
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new VaultMeshError(
+    'INVALID_ARGUMENT',
+    `${[what, ...issue.path.map(String)].join('.')}: ${issue.message}`,
+    {
+      hint: 'see the request schemas in /openapi.json',
+    },
+  );
+}
+
+/** Receipts query from URL parameters, with the CLI's semantics. */
+function receiptQuery(c: Context): ReceiptQuery {
+  const url = new URL(c.req.url);
+  const one = (name: string) => url.searchParams.get(name) ?? undefined;
+  const limit = one('limit');
+  const after = one('after');
+  const before = one('before');
+  const from = one('from');
+  const to = one('to');
+  return {
+    types: url.searchParams.getAll('type'),
+    tags: url.searchParams.getAll('tag'),
+    where: url.searchParams.getAll('where').map((w) => parseWhere(w, 'where')),
+    ...(from === undefined ? {} : { from: parseTime(from, 'from') }),
+    ...(to === undefined ? {} : { to: parseTime(to, 'to', true) }),
+    ...(after === undefined ? {} : { afterSeq: parseCount(after, 'after') }),
+    ...(before === undefined ? {} : { beforeSeq: parseCount(before, 'before') }),
+    limit: Math.min(limit === undefined ? PAGE_DEFAULT : parseCount(limit, 'limit'), PAGE_MAX),
+    reverse: one('order') === 'desc',
+  };
+}
+
+function scrollOf(c: Context): string {
+  return getScroll(c.req.param('scroll') ?? '').name;
+}
+
+function seqParam(c: Context, name: string): number {
+  return parseCount(c.req.param(name) ?? '', name);
+}
+
+export function createApp(options: AppOptions): Hono<Env> {
+  const { ledger, access, metrics } = options;
+  const app = new Hono<Env>();
+  const docs = new OpenApi(options.version);
+  const limiter = new RateLimiter(options.rateLimitPerMinute);
+
+  app.onError((error, c) => {
+    if (!isVaultMeshError(error)) options.log.error({ err: error, route: c.get('route') }, 'request failed');
+    const known = isVaultMeshError(error)
+      ? error
+      : new VaultMeshError('INTERNAL', 'internal error', {
+          hint: 'this is a bug in VaultMesh; see the node log',
+        });
+    const status = httpStatus(known);
+    if (status === 401) c.header('WWW-Authenticate', 'Bearer');
+    return c.json({ error: known.toJSON() }, status);
+  });
+  app.notFound((c) =>
+    c.json(
+      {
+        error: {
+          code: 'NOT_FOUND',
+          message: `no route ${c.req.method} ${c.req.path}`,
+          hint: 'see /openapi.json for the routes',
+        },
+      },
+      404,
+    ),
+  );
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    c.set('route', 'unmatched');
+    try {
+      await next();
+    } finally {
+      options.log.debug(
+        { method: c.req.method, path: c.req.path, status: c.res.status, ms: performance.now() - started },
+        'request',
+      );
+      metrics.http.observe(
+        { method: c.req.method, route: c.get('route'), status: String(c.res.status) },
+        (performance.now() - started) / 1000,
+      );
+    }
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: options.maxRequestBytes,
+      onError: () => {
+        throw new VaultMeshError(
+          'BODY_TOO_LARGE',
+          `request body is larger than ${options.maxRequestBytes} bytes`,
+          {
+            hint: 'send fewer receipts per batch, or raise http.max_request_bytes in vaultmesh.toml',
+          },
+        );
+      },
+    }),
+  );
+
+  /** Registers a route with its documentation, authentication and authorization. */
+  function route(
+    method: 'get' | 'post',
+    path: string,
+    doc: { summary: string; need: (c: Context) => Need | undefined; body?: z.ZodType; tag: string },
+    handler: (c: Context<Env>) => Response | Promise<Response>,
+  ): void {
+    docs.add(method, path, doc);
+    app[method](path, async (c) => {
+      c.set('route', path);
+      const token = bearer(c);
+      const origin = `http ${c.req.header('x-forwarded-for') ?? 'direct'}`;
+      const action = `${method.toUpperCase()} ${path}`;
+      const caller = await access.authenticate(token, origin, action);
+      limiter.take(caller.claims?.id ?? origin);
+      c.set('caller', caller);
+      const need = doc.need(c);
+      if (need !== undefined) await access.authorize(caller, need, action);
+      return handler(c);
+    });
+  }
+  const readScroll = (c: Context): Need => ({
+    capability: 'read',
+    scroll: scrollOf(c),
+  });
+  const writeScroll = (c: Context): Need => ({
+    capability: 'storage',
+    scroll: scrollOf(c),
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => {
+    if (options.draining()) return c.json({ ready: false, reason: 'shutting down' }, 503);
+    ledger.dataDir.assertUsable();
+    return c.json({ ready: true });
+  });
+  app.get('/metrics', async (c) =>
+    c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+  );
+  app.get('/openapi.json', (c) => c.json(docs.document()));
+
+  route(
+    'get',
+    '/v1/node',
+    { summary: "the node's DID, origin and verifier key", need: () => undefined, tag: 'node' },
+    (c) =>
+      c.json({
+        did: ledger.identity.did,
+        origin: ledger.identity.config.node.origin,
+        vkey: ledger.identity.vkey,
+        version: options.version,
+      }),
+  );
+
+  route(
+    'get',
+    '/v1/scrolls',
+    {
+      summary: 'every scroll: size, root, checkpoint size',
+      need: () => ({ capability: 'read' }),
+      tag: 'ledger',
+    },
+    (c) =>
+      c.json(
+        SCROLLS.map((s) => {
+          const status = ledger.status(s.name);
+          return {
+            scroll: s.name,
+            title: s.title,
+            file: s.file,
+            size: status.size,
+            root: toHex(status.root),
+            checkpointSize: status.checkpointSize ?? null,
+          };
+        }),
+      ),
+  );
+
+  route(
+    'get',
+    '/v1/scrolls/:scroll',
+    { summary: 'one scroll: size, root, receipt types', need: readScroll, tag: 'ledger' },
+    (c) => {
+      const scroll = getScroll(scrollOf(c));
+      const status = ledger.status(scroll.name);
+      return c.json({
+        scroll: scroll.name,
+        title: scroll.title,
+        file: scroll.file,
+        size: status.size,
+        root: toHex(status.root),
+        checkpointSize: status.checkpointSize ?? null,
+        types: scroll.types.map((t) => ({ type: t.type, description: t.description })),
+      });
+    },
+  );
+
+  route(
+    'get',
+    '/v1/scrolls/:scroll/receipts',
+    {
+      summary: 'receipts by type, time, tags and body fields; paged with after/before, or NDJSON',
+      need: readScroll,
+      tag: 'ledger',
+    },
+    (c) => {
+      const scroll = scrollOf(c);
+      const query = receiptQuery(c);
+      if ((c.req.header('accept') ?? '').includes(NDJSON)) {
+        // A stream pages through the whole result, so it is not cut at one page.
+        c.header('content-type', NDJSON);
+        return stream(c, async (out) => {
+          let page: Receipt[];
+          let cursor = query.reverse ? query.beforeSeq : query.afterSeq;
+          do {
+            page = ledger.query(scroll, {
+              ...query,
+              ...(query.reverse ? { beforeSeq: cursor } : { afterSeq: cursor }),
+              limit: PAGE_MAX,
+            });
+            if (page.length > 0) await out.write(page.map((r) => `${JSON.stringify(r)}\n`).join(''));
+            cursor = page.at(-1)?.seq;
+          } while (page.length === PAGE_MAX);
+        });
+      }
+      const receipts = ledger.query(scroll, query);
+      const last = receipts.at(-1);
+      const next =
+        receipts.length === query.limit && last !== undefined
+          ? `${c.req.path}?${withCursor(new URL(c.req.url).searchParams, query.reverse ? 'before' : 'after', last.seq)}`
+          : null;
+      return c.json({ receipts, next });
+    },
+  );
+
+  route(
+    'get',
+    '/v1/scrolls/:scroll/receipts/:seq',
+    { summary: 'one receipt by seq', need: readScroll, tag: 'ledger' },
+    (c) => {
+      const log = ledger.reader(scrollOf(c));
+      try {
+        const seq = seqParam(c, 'seq');
+        if (seq >= log.size) {
+          throw new VaultMeshError('SEQ_OUT_OF_RANGE', `${log.scroll.name} has no receipt ${seq}`, {
+            hint: `seqs run from 0 to ${log.size - 1}`,
+          });
+        }
+        return c.body(log.readLine(seq), 200, { 'content-type': 'application/json' });
+      } finally {
+        log.close();
+      }
+    },
+  );
+
+  route(
+    'get',
+    '/v1/scrolls/:scroll/checkpoint',
+    { summary: 'the latest signed checkpoint (C2SP signed note)', need: readScroll, tag: 'ledger' },
+    (c) => c.text(currentCheckpoint(ledger, scrollOf(c))),
+  );
+
+  route(
+    'get',
+    '/v1/scrolls/:scroll/proof/:seq',
+    {
+      summary: 'a receipt bundle: receipt, inclusion proof, signed checkpoint',
+      need: readScroll,
+      tag: 'ledger',
+    },
+    async (c) =>
+      c.body(await ledger.bundle(scrollOf(c), seqParam(c, 'seq')), 200, {
+        'content-type': 'application/json',
+      }),
+  );
+
+  route(
+    'get',
+    '/v1/scrolls/:scroll/consistency',
+    { summary: 'consistency proof between two sizes (?old=&new=)', need: readScroll, tag: 'ledger' },
+    (c) => {
+      const url = new URL(c.req.url);
+      const newSize = url.searchParams.get('new');
+      const result = ledger.consistency(
+        scrollOf(c),
+        parseCount(url.searchParams.get('old') ?? '', 'old'),
+        newSize === null ? undefined : parseCount(newSize, 'new'),
+      );
+      return c.json({
+        ...result,
+        oldRoot: toBase64(result.oldRoot),
+        newRoot: toBase64(result.newRoot),
+        proof: result.proof.map(toBase64),
+      });
+    },
+  );
+
+  route(
+    'post',
+    '/v1/scrolls/:scroll/receipts',
+    { summary: 'append one receipt', need: writeScroll, body: draftSchema, tag: 'ledger' },
+    async (c) => {
+      const draft = validate(draftSchema, await jsonBody(c), 'body');
+      const [appended] = await ledger.emit([{ ...draft, scroll: scrollOf(c) } as ReceiptDraft]);
+      return c.json(appended!.receipt, 201);
+    },
+  );
+
+  route(
+    'post',
+    '/v1/receipts/batch',
+    {
+      summary: `append up to ${MAX_BATCH} receipts at once, all or none`,
+      need: () => undefined,
+      body: batchSchema,
+      tag: 'ledger',
+    },
+    async (c) => {
+      const { receipts } = validate(batchSchema, await jsonBody(c), 'body');
+      const scrolls = new Set(receipts.map((r) => getScroll(r.scroll).name));
+      for (const scroll of scrolls)
+        await access.authorize(c.get('caller'), { capability: 'storage', scroll }, 'POST /v1/receipts/batch');
+      const appended = await ledger.emit(receipts as ReceiptDraft[]);
+      return c.json({ receipts: appended.map((a) => a.receipt) }, 201);
+    },
+  );
+
+  // C2SP tlog-tiles: a static-looking, cacheable view any tiles client can mirror and verify.
+  route(
+    'get',
+    '/tiles/:scroll/checkpoint',
+    { summary: 'tlog-tiles checkpoint', need: readScroll, tag: 'tiles' },
+    (c) => {
+      c.header('cache-control', 'no-cache');
+      return c.text(currentCheckpoint(ledger, scrollOf(c)));
+    },
+  );
+  route(
+    'get',
+    '/tiles/:scroll/tile/*',
+    { summary: 'tlog-tiles hash tiles and entry bundles', need: readScroll, tag: 'tiles' },
+    (c) => {
+      const scroll = scrollOf(c);
+      const tile = parseTilePath(c.req.path.slice(c.req.path.indexOf('/tile/') + 1));
+      const log = ledger.reader(scroll);
+      try {
+        const available = tileWidthAt(log.size, tile.kind === 'hash' ? tile.level : 0, tile.index);
+        if (available < tile.width) {
+          throw new VaultMeshError(
+            'SEQ_OUT_OF_RANGE',
+            `the tree of ${log.scroll.name} does not fill that tile yet`,
+            {
+              hint: `the tree has ${log.size} leaves; request tiles the latest checkpoint covers`,
+            },
+          );
+        }
+        // Full tiles never change: cache them for good; partial ones only for a moment.
+        c.header(
+          'cache-control',
+          tile.width === 256 ? 'public, max-age=31536000, immutable' : 'public, max-age=1',
+        );
+        const bytes =
+          tile.kind === 'hash'
+            ? tileHashes(log.tree.readNode, tile)
+            : encodeEntryBundle(
+                [...log.readLines(tile.index * 256, tile.index * 256 + tile.width)].map((l) => utf8(l.line)),
+              );
+        return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' });
+      } finally {
+        log.close();
+      }
+    },
+  );
+
+  for (const engine of options.engines) {
+    for (const operation of engine.operations.filter((o) => !o.local)) {
+      const path = `/v1/engines/${engine.id}/${operation.name}`;
+      const need = (): Need => ({
+        capability: operation.access === 'read' ? 'read' : 'storage',
+        scroll: engine.scroll.name,
+      });
+      const run = async (c: Context, raw: Record<string, unknown>) => {
+        const input = parseOperationInput(operation, raw, (field) => field);
+        const output = await operation.run(
+          { ledger, clock: () => new Date(), cwd: ledger.dataDir.root },
+          input,
+        );
+        return c.json(output as object, (output as { ok?: unknown } | null)?.ok === false ? 422 : 200);
+      };
+      route(
+        'post',
+        path,
+        { summary: operation.summary, need, body: operation.input, tag: engine.id },
+        async (c) => run(c, validate(z.record(z.string(), z.unknown()), await jsonBody(c), 'body')),
+      );
+      if (operation.access === 'read') {
+        route('get', path, { summary: operation.summary, need, tag: engine.id }, (c) =>
+          run(c, queryInput(c, operation)),
+        );
+      }
+    }
+  }
+
+  // The seed's Oracle route: an oracle answer receipt in the seed's shape, into the Compliance scroll.
+  const oracleSchema = z.strictObject({
+    scroll: z
+      .string()
+      .refine((s) => s.toLowerCase() === 'compliance', 'oracle receipts go to the Compliance scroll')
+      .optional(),
+    issuer: z.string().optional(),
+    body: z.record(z.string(), z.unknown()),
+    tags: z.array(z.string()).max(32).optional(),
+  });
+  route(
+    'post',
+    '/api/receipts/oracle',
+    {
+      summary: "append an oracle answer (the seed's Oracle receipt shape)",
+      need: () => ({ capability: 'oracle', scroll: 'compliance' }),
+      body: oracleSchema,
+      tag: 'seed',
+    },
+    async (c) => {
+      const request = validate(oracleSchema, await jsonBody(c), 'body');
+      const { op_type: type = 'oracle_answer', ...body } = request.body;
+      const [appended] = await ledger.emit([
+        { scroll: 'compliance', type: String(type), body, tags: request.tags ?? ['oracle'] },
+      ]);
+      return c.json(appended!.receipt, 201);
+    },
+  );
+
+  options.extend?.(app);
+  return app;
+}
+
+/** GET parameters for an operation: repeated parameters become lists, `true`/`false` booleans. */
+function queryInput(c: Context, operation: AnyOperation): Record<string, unknown> {
+  const url = new URL(c.req.url);
+  const raw: Record<string, unknown> = {};
+  const schema = z.toJSONSchema(operation.input, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, { type?: string }>;
+  };
+  for (const key of new Set(url.searchParams.keys())) {
+    const values = url.searchParams.getAll(key);
+    const type = schema.properties?.[key]?.type;
+    raw[key] = type === 'array' ? values : type === 'boolean' ? values[0] === 'true' : values[0];
+  }
+  return raw;
+}
+
+function withCursor(params: URLSearchParams, name: 'after' | 'before', seq: number): string {
+  const next = new URLSearchParams(params);
+  next.set(name, String(seq));
+  return next.toString();
+}
+
+function currentCheckpoint(ledger: Ledger, scroll: string): string {
+  const log = ledger.reader(scroll);
+  try {
+    const published = ledger.checkpoint(log);
+    if (published === undefined) {
+      throw new VaultMeshError('SEQ_OUT_OF_RANGE', `scroll ${scroll} has no signed checkpoint yet`, {
+        hint: 'the node signs one within a second of the first append',
+      });
+    }
+    return published.note;
+  } finally {
+    log.close();
+  }
+}

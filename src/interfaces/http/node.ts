@@ -1,0 +1,101 @@
+/**
+ * A running VaultMesh node: the HTTP API over one data directory, checkpoints signed as scrolls
+ * grow, and a shutdown that finishes what it acknowledged. Appends are acknowledged only after
+ * their fdatasync, so whatever a client was told is recorded survives even a SIGKILL; a SIGTERM
+ * additionally lets in-flight requests finish and signs the final checkpoints.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { SCROLLS } from '../../core/scrolls/index.js';
+import type { Engine } from '../../engines/framework/engine.js';
+import { Ledger } from '../../ledger/ledger.js';
+import { Access } from '../access.js';
+import { createApp, type AppOptions } from './app.js';
+import { NodeMetrics } from './metrics.js';
+
+const DRAIN_MS = 10_000;
+
+export interface NodeOptions {
+  dataDir: string;
+  version: string;
+  engines: readonly Engine[];
+  host?: string;
+  port?: number;
+  log?: Logger;
+  /** Mounts further handlers (the MCP endpoint) next to the API. */
+  extend?: AppOptions['extend'];
+}
+
+export interface RunningNode {
+  url: string;
+  ledger: Ledger;
+  close(): Promise<void>;
+}
+
+export async function startNode(options: NodeOptions): Promise<RunningNode> {
+  const log = options.log ?? pino({ name: 'vaultmesh' }, pino.destination(2));
+  const metrics = new NodeMetrics();
+  const ledger = Ledger.open(options.dataDir, { onBatch: metrics.onBatch });
+  metrics.watch(ledger);
+  const config = ledger.identity.config.http;
+  let draining = false;
+  const app = createApp({
+    ledger,
+    access: new Access(ledger, { reads: config.reads }),
+    engines: options.engines,
+    metrics,
+    version: options.version,
+    maxRequestBytes: config.max_request_bytes,
+    rateLimitPerMinute: config.rate_limit_per_minute,
+    draining: () => draining,
+    log,
+    ...(options.extend === undefined ? {} : { extend: options.extend }),
+  });
+  const hostname = options.host ?? config.host;
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname, port: options.port ?? config.port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  const publishing = new Set<string>();
+  const publishGrown = async () => {
+    for (const scroll of SCROLLS) {
+      if (publishing.has(scroll.name)) continue;
+      const status = ledger.status(scroll.name);
+      if (status.size === (status.checkpointSize ?? 0)) continue;
+      publishing.add(scroll.name);
+      try {
+        await ledger.publish(scroll.name);
+      } catch (error) {
+        log.error({ err: error, scroll: scroll.name }, 'signing a checkpoint failed');
+      } finally {
+        publishing.delete(scroll.name);
+      }
+    }
+  };
+  const publisher = setInterval(() => void publishGrown(), config.publish_interval_ms);
+  log.info({ url, did: ledger.identity.did, dataDir: ledger.dataDir.root }, 'node listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      draining = true;
+      clearInterval(publisher);
+      const force = setTimeout(
+        () => (server as { closeAllConnections?: () => void }).closeAllConnections?.(),
+        DRAIN_MS,
+      );
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      clearTimeout(force);
+      await publishGrown();
+      await ledger.close();
+      log.info('node stopped');
+    })());
+  return { url, ledger, close };
+}
