@@ -27,8 +27,17 @@ export interface AccessOptions {
   clock?: () => Date;
 }
 
+/**
+ * A token that passed is trusted for this long before its grant and revocation are looked up
+ * again: a revocation takes effect within a second, and a busy client does not pay two index
+ * queries per request.
+ */
+const RECHECK_MS = 1000;
+const MAX_CACHED_TOKENS = 10_000;
+
 export class Access {
   private readonly clock: () => Date;
+  private readonly recent = new Map<string, { claims: TokenClaims; until: number }>();
 
   constructor(
     private readonly ledger: Ledger,
@@ -43,8 +52,20 @@ export class Access {
    */
   async authenticate(bearer: string | undefined, origin: string, action: string): Promise<Caller> {
     if (bearer === undefined) return { origin };
+    const now = this.clock();
+    const cached = this.recent.get(bearer);
+    if (
+      cached !== undefined &&
+      cached.until > now.getTime() &&
+      Date.parse(cached.claims.exp) > now.getTime()
+    ) {
+      return { claims: cached.claims, origin };
+    }
     try {
-      return { claims: checkToken(this.ledger, bearer, this.clock()), origin };
+      const claims = checkToken(this.ledger, bearer, now);
+      if (this.recent.size >= MAX_CACHED_TOKENS) this.recent.clear();
+      this.recent.set(bearer, { claims, until: now.getTime() + RECHECK_MS });
+      return { claims, origin };
     } catch (error) {
       if (isVaultMeshError(error)) await this.record({ origin }, action, undefined, error);
       throw error;

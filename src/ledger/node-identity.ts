@@ -1,4 +1,5 @@
 /** The node's name, DID, checkpoint origin and signing key, loaded from its data directory. */
+import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { VaultMeshError } from '../core/errors.js';
 import { parseSignerKey, parseVerifierKey, type NoteSigner, type NoteVerifier } from '../core/note.js';
@@ -17,7 +18,23 @@ export function loadNodeIdentity(dataDir: DataDir): NodeIdentity {
   dataDir.assertUsable();
   const config = loadConfig(dataDir.configFile);
   const vkey = readKeyFile(dataDir.verifierKeyFile, 'verifier key').trim();
-  return { config, did: nodeDid(config), vkey, verifier: parseVerifierKey(vkey) };
+  return { config, did: nodeDid(config), vkey, verifier: nativeVerifier(parseVerifierKey(vkey)) };
+}
+
+/**
+ * The same key, verified by node:crypto: a node checks its own signatures on every checkpoint read
+ * and every bearer token, and the native check is some thirty times faster than the portable one
+ * core uses in browsers. A unit test holds the two to the same answers.
+ */
+export function nativeVerifier(verifier: NoteVerifier): NoteVerifier {
+  const key = createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(verifier.publicKey).toString('base64url') },
+    format: 'jwk',
+  });
+  return {
+    ...verifier,
+    verify: (message, signature) => signature.length === 64 && verify(null, message, key, signature),
+  };
 }
 
 /** The signing key never leaves its 0600 file except into this process's memory. */

@@ -3,6 +3,7 @@ import type { Benchmark } from '../context.js';
 import { appendGroup } from './append-group.js';
 import { appendSingle } from './append-single.js';
 import { coldStart } from './cold-start.js';
+import { httpAppend } from './http-append.js';
 import { inclusionProofs } from './inclusion-proof.js';
 import { query } from './query.js';
 import { treeRoot } from './tree-root.js';
@@ -16,4 +17,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   inclusionProofs,
   verify,
   query,
+  httpAppend,
 ];

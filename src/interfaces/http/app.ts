@@ -6,7 +6,6 @@
  */
 import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
-import { bodyLimit } from 'hono/body-limit';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { toBase64, toHex, utf8 } from '../../core/bytes.js';
@@ -75,15 +74,45 @@ function bearer(c: Context): string | undefined {
   return m[1];
 }
 
-/** A JSON request body parsed strictly (no duplicate-hash surprises: unsafe integers are refused). */
-async function jsonBody(c: Context): Promise<unknown> {
+/**
+ * A JSON request body, size-limited and parsed strictly (unsafe integers and lone surrogates are
+ * refused). A declared length is checked before anything is read; a chunked body is counted as it
+ * streams. The declared-length path reads through the adapter's fast path, which a body stream
+ * would forgo.
+ */
+export async function readBody(c: Context, maxBytes: number): Promise<string> {
+  const tooLarge = () =>
+    new VaultMeshError('BODY_TOO_LARGE', `request body is larger than ${maxBytes} bytes`, {
+      hint: 'send fewer receipts per batch, or raise http.max_request_bytes in vaultmesh.toml',
+    });
+  const declared = c.req.header('content-length');
+  if (declared !== undefined) {
+    if (!/^[0-9]{1,15}$/.test(declared) || Number(declared) > maxBytes) throw tooLarge();
+    return c.req.text();
+  }
+  const reader = c.req.raw.body?.getReader();
+  if (reader === undefined) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    total += chunk.value.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function jsonBody(c: Context, maxBytes: number): Promise<unknown> {
   const type = c.req.header('content-type') ?? '';
   if (!type.startsWith('application/json')) {
     throw new VaultMeshError('INVALID_ARGUMENT', `content-type must be application/json, got "${type}"`, {
       hint: 'send the body as JSON with Content-Type: application/json',
     });
   }
-  return parseJson(await c.req.text(), 'request body');
+  return parseJson(await readBody(c, maxBytes), 'request body');
 }
 
 function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -175,22 +204,6 @@ export function createApp(options: AppOptions): Hono<Env> {
       );
     }
   });
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: options.maxRequestBytes,
-      onError: () => {
-        throw new VaultMeshError(
-          'BODY_TOO_LARGE',
-          `request body is larger than ${options.maxRequestBytes} bytes`,
-          {
-            hint: 'send fewer receipts per batch, or raise http.max_request_bytes in vaultmesh.toml',
-          },
-        );
-      },
-    }),
-  );
-
   /** Registers a route with its documentation, authentication and authorization. */
   function route(
     method: 'get' | 'post',
@@ -393,7 +406,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     '/v1/scrolls/:scroll/receipts',
     { summary: 'append one receipt', need: writeScroll, body: draftSchema, tag: 'ledger' },
     async (c) => {
-      const draft = validate(draftSchema, await jsonBody(c), 'body');
+      const draft = validate(draftSchema, await jsonBody(c, options.maxRequestBytes), 'body');
       const [appended] = await ledger.emit([{ ...draft, scroll: scrollOf(c) } as ReceiptDraft]);
       return c.json(appended!.receipt, 201);
     },
@@ -409,7 +422,7 @@ export function createApp(options: AppOptions): Hono<Env> {
       tag: 'ledger',
     },
     async (c) => {
-      const { receipts } = validate(batchSchema, await jsonBody(c), 'body');
+      const { receipts } = validate(batchSchema, await jsonBody(c, options.maxRequestBytes), 'body');
       const scrolls = new Set(receipts.map((r) => getScroll(r.scroll).name));
       for (const scroll of scrolls)
         await access.authorize(c.get('caller'), { capability: 'storage', scroll }, 'POST /v1/receipts/batch');
@@ -484,7 +497,11 @@ export function createApp(options: AppOptions): Hono<Env> {
         'post',
         path,
         { summary: operation.summary, need, body: operation.input, tag: engine.id },
-        async (c) => run(c, validate(z.record(z.string(), z.unknown()), await jsonBody(c), 'body')),
+        async (c) =>
+          run(
+            c,
+            validate(z.record(z.string(), z.unknown()), await jsonBody(c, options.maxRequestBytes), 'body'),
+          ),
       );
       if (operation.access === 'read') {
         route('get', path, { summary: operation.summary, need, tag: engine.id }, (c) =>
@@ -514,7 +531,7 @@ export function createApp(options: AppOptions): Hono<Env> {
       tag: 'seed',
     },
     async (c) => {
-      const request = validate(oracleSchema, await jsonBody(c), 'body');
+      const request = validate(oracleSchema, await jsonBody(c, options.maxRequestBytes), 'body');
       const { op_type: type = 'oracle_answer', ...body } = request.body;
       const [appended] = await ledger.emit([
         { scroll: 'compliance', type: String(type), body, tags: request.tags ?? ['oracle'] },
