@@ -77,7 +77,7 @@ export class Access {
     if (need.capability === 'read' && this.options.reads === 'open') return;
     if (caller.claims === undefined) {
       const error = new VaultMeshError('UNAUTHENTICATED', `${action} needs a bearer token`, {
-        hint: `send Authorization: Bearer <token>; the operator issues one with vm token create --grant ${grantText(need)}`,
+        hint: `${caller.origin.startsWith('mcp stdio') ? 'start vm mcp with VAULTMESH_TOKEN=<token>' : 'send Authorization: Bearer <token>'}; the operator issues one with vm token create --grant ${grantText(need)}`,
       });
       await this.record(caller, action, need, error);
       throw error;

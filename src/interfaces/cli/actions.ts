@@ -496,3 +496,13 @@ export async function serve(g: GlobalOptions, o: { host?: string; port?: string 
     process.on('SIGTERM', stop);
   });
 }
+
+export async function mcp(g: GlobalOptions): Promise<void> {
+  const { serveStdio } = await import('../mcp/stdio.js');
+  const token = process.env.VAULTMESH_TOKEN;
+  await serveStdio({
+    dataDir: resolveDataDir(g.data),
+    version: VERSION,
+    ...(token === undefined || token === '' ? {} : { token }),
+  });
+}

@@ -166,6 +166,11 @@ export function buildProgram(engines: readonly Engine[] = [], engineCommand = fa
     .option('--port <port>', 'port to listen on, 0 for any free one (default: http.port, 9110)')
     .action(run((a, g, o: { host?: string; port?: string }) => a.serve(g, o)));
 
+  program
+    .command('mcp')
+    .description('serve MCP over stdio for a local agent; writes need a token in $VAULTMESH_TOKEN')
+    .action(run((a, g) => a.mcp(g)));
+
   const token = program.command('token').description('capability tokens for the HTTP API and MCP');
   token
     .command('create')

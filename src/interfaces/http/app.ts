@@ -4,6 +4,8 @@
  * its bearer token (if any) and authorized per scroll; every body is size-limited and validated,
  * and every error is `{error: {code, message, hint}}` with the status its kind implies.
  */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import { stream } from 'hono/streaming';
@@ -36,8 +38,8 @@ export interface AppOptions {
   /** Set once the node is shutting down: /readyz answers 503 so balancers stop sending work. */
   draining: () => boolean;
   log: Logger;
-  /** Mounts further handlers (the MCP endpoint) on the same app, behind the same checks. */
-  extend?: (app: Hono<Env>) => void;
+  /** The MCP server for one request's caller; served at /mcp (streamable HTTP, stateless). */
+  mcp?: (caller: Caller) => McpServer;
 }
 
 export interface Env {
@@ -540,7 +542,28 @@ export function createApp(options: AppOptions): Hono<Env> {
     },
   );
 
-  options.extend?.(app);
+  const { mcp } = options;
+  if (mcp !== undefined) {
+    route(
+      'post',
+      '/mcp',
+      { summary: 'MCP over streamable HTTP (stateless, JSON responses)', need: () => undefined, tag: 'mcp' },
+      async (c) => {
+        const server = mcp(c.get('caller'));
+        const transport = new WebStandardStreamableHTTPServerTransport({
+          sessionIdGenerator: undefined,
+          enableJsonResponse: true,
+        });
+        await server.connect(transport);
+        try {
+          const body = parseJson(await readBody(c, options.maxRequestBytes), 'request body');
+          return await transport.handleRequest(c.req.raw, { parsedBody: body });
+        } finally {
+          await server.close();
+        }
+      },
+    );
+  }
   return app;
 }
 

@@ -11,7 +11,8 @@ import { SCROLLS } from '../../core/scrolls/index.js';
 import type { Engine } from '../../engines/framework/engine.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { Access } from '../access.js';
-import { createApp, type AppOptions } from './app.js';
+import { createMcpServer } from '../mcp/server.js';
+import { createApp } from './app.js';
 import { NodeMetrics } from './metrics.js';
 
 const DRAIN_MS = 10_000;
@@ -23,8 +24,6 @@ export interface NodeOptions {
   host?: string;
   port?: number;
   log?: Logger;
-  /** Mounts further handlers (the MCP endpoint) next to the API. */
-  extend?: AppOptions['extend'];
 }
 
 export interface RunningNode {
@@ -40,9 +39,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   metrics.watch(ledger);
   const config = ledger.identity.config.http;
   let draining = false;
+  const access = new Access(ledger, { reads: config.reads });
   const app = createApp({
     ledger,
-    access: new Access(ledger, { reads: config.reads }),
+    access,
     engines: options.engines,
     metrics,
     version: options.version,
@@ -50,7 +50,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     rateLimitPerMinute: config.rate_limit_per_minute,
     draining: () => draining,
     log,
-    ...(options.extend === undefined ? {} : { extend: options.extend }),
+    mcp: (caller) => createMcpServer({ ledger, access, caller: () => caller, version: options.version }),
   });
   const hostname = options.host ?? config.host;
   const server = await new Promise<ServerType>((resolve, reject) => {

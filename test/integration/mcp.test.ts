@@ -1,0 +1,449 @@
+/**
+ * The MCP server end to end: the built server runs in a child process over stdio and is driven by
+ * the official SDK client, against a data directory written by the real `vm` binary. Covers the
+ * tool list, searches, roots and proofs, appends under capability tokens, refusals recorded in
+ * the Identity scroll, and engine operations.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  VM_BIN,
+  TREASURY_FILE,
+  assertBuilt,
+  initNode,
+  makeTempDir,
+  readReceipts,
+  treasuryBody,
+  vm,
+  vmJson,
+} from '../helpers/vm.js';
+
+assertBuilt();
+
+/** `vm mcp` on the test's data directory. */
+const MCP_ARGS = (dir: string) => [VM_BIN, '--data', dir, 'mcp'];
+
+interface Receipt {
+  seq: number;
+  type: string;
+  tags: string[];
+  body: Record<string, unknown>;
+}
+
+const tmp = makeTempDir('mcp');
+const data = join(tmp.dir, 'data');
+const clients: Client[] = [];
+
+function issueToken(grant: string): { token: string; id: string } {
+  const issued = vmJson<{ token: string; claims: { id: string } }>(
+    ['token', 'create', '--subject', 'agent', '--grant', grant, '--expires', '1h'],
+    { data },
+  );
+  return { token: issued.token, id: issued.claims.id };
+}
+
+async function connect(token?: string): Promise<Client> {
+  const client = new Client({ name: 'vaultmesh-test', version: '0' });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: MCP_ARGS(data),
+      env: token === undefined ? {} : { VAULTMESH_TOKEN: token },
+      stderr: 'pipe',
+    }),
+  );
+  clients.push(client);
+  return client;
+}
+
+async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+function text(result: CallToolResult): string {
+  const first = result.content[0];
+  if (first?.type !== 'text') throw new Error(`expected text content, got ${JSON.stringify(result.content)}`);
+  return first.text;
+}
+
+/** The JSON a successful tool call returned; fails the test with the tool's error otherwise. */
+async function ok<T>(client: Client, name: string, args: Record<string, unknown>): Promise<T> {
+  const result = await call(client, name, args);
+  if (result.isError === true) throw new Error(`${name} failed: ${text(result)}`);
+  return JSON.parse(text(result)) as T;
+}
+
+/** The text of a failed tool call. */
+async function failure(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
+  const result = await call(client, name, args);
+  expect(result.isError, text(result)).toBe(true);
+  return text(result);
+}
+
+function authzDenials(): Record<string, unknown>[] {
+  return readReceipts(join(data, 'receipts/identity/identity_events.jsonl'))
+    .filter((r) => r.type === 'identity_authz_decision')
+    .map((r) => r.body as Record<string, unknown>);
+}
+
+let anonymous: Client;
+
+beforeAll(async () => {
+  initNode(data);
+  for (const [id, tags] of [
+    ['e-0', 'payroll'],
+    ['e-1', 'payroll,q4'],
+    ['e-2', 'q4'],
+  ] as const) {
+    const r = vm(
+      ['emit', 'treasury', 'treasury_credit', '--body', JSON.stringify(treasuryBody(id)), '--tags', tags],
+      {
+        data,
+      },
+    );
+    if (r.status !== 0) throw new Error(`vm emit failed: ${r.stderr}`);
+  }
+  anonymous = await connect();
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  tmp.remove();
+});
+
+describe('MCP server over stdio', () => {
+  it('lists the ledger tools and the remote engine operations, each with an input schema', async () => {
+    const { tools } = await anonymous.listTools();
+    const names = tools.map((t) => t.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'receipts_search',
+        'scroll_roots',
+        'checkpoint',
+        'proof_bundle',
+        'consistency_proof',
+        'verify_bundle',
+        'emit_receipt',
+        'drills_status',
+        'drills_next',
+        'drills_abort',
+        'drills_seal',
+        'drills_query',
+        'remembrancer_query',
+        'remembrancer_list',
+      ]),
+    );
+    // Local operations take files on the caller's machine: never offered remotely.
+    for (const local of [
+      'drills_plan',
+      'drills_init',
+      'drills_complete_stage',
+      'remembrancer_record',
+      'remembrancer_verify',
+    ])
+      expect(names).not.toContain(local);
+    for (const t of tools) {
+      expect(t.inputSchema.type, t.name).toBe('object');
+      expect(t.description, t.name).toBeTruthy();
+    }
+    const search = tools.find((t) => t.name === 'receipts_search')!;
+    expect(search.inputSchema.required).toEqual(['scroll']);
+    expect(search.annotations?.readOnlyHint).toBe(true);
+  });
+
+  it('receipts_search finds receipts emitted with the CLI, by type, tag and body field', async () => {
+    const all = await ok<Receipt[]>(anonymous, 'receipts_search', {
+      scroll: 'treasury',
+      type: ['treasury_credit'],
+    });
+    expect(all.map((r) => r.body.entry_id)).toEqual(['e-0', 'e-1', 'e-2']);
+    const q4 = await ok<Receipt[]>(anonymous, 'receipts_search', {
+      scroll: 'treasury',
+      tag: ['q4'],
+      reverse: true,
+    });
+    expect(q4.map((r) => r.seq)).toEqual([2, 1]);
+    const one = await ok<Receipt[]>(anonymous, 'receipts_search', {
+      scroll: 'Treasury',
+      where: { entry_id: 'e-1', amount: '12.50' },
+      from: '2000-01-01',
+      to: new Date(Date.now() + 60_000).toISOString(),
+      limit: 1,
+    });
+    expect(one.map((r) => r.seq)).toEqual([1]);
+    const structured = await call(anonymous, 'receipts_search', { scroll: 'treasury', limit: 1 });
+    expect((structured.structuredContent as { result: Receipt[] }).result).toHaveLength(1);
+  });
+
+  it('scroll_roots matches vm root', async () => {
+    const [treasury] = await ok<
+      Array<{ scroll: string; size: number; root: string; checkpointSize: number }>
+    >(anonymous, 'scroll_roots', { scroll: 'treasury' });
+    const cli = vmJson<Array<{ root: string }>>(['root', 'treasury'], { data });
+    expect(treasury).toMatchObject({ scroll: 'treasury', size: 3, root: cli[0]!.root, checkpointSize: 3 });
+    const every = await ok<unknown[]>(anonymous, 'scroll_roots', {});
+    expect(every.length).toBeGreaterThan(10);
+  });
+
+  it('checkpoint and consistency_proof describe the same tree', async () => {
+    const cp = await ok<{ origin: string; size: number; root: string; note: string }>(
+      anonymous,
+      'checkpoint',
+      {
+        scroll: 'treasury',
+      },
+    );
+    expect(cp.size).toBe(3);
+    expect(cp.origin).toMatch(/\/treasury$/);
+    expect(cp.note).toContain(cp.root);
+    const c = await ok<{ oldSize: number; newSize: number; newRoot: string; proof: string[] }>(
+      anonymous,
+      'consistency_proof',
+      { scroll: 'treasury', old_size: 1 },
+    );
+    expect(c).toMatchObject({ oldSize: 1, newSize: 3, newRoot: cp.root });
+    expect(c.proof.length).toBeGreaterThan(0);
+    expect(await failure(anonymous, 'consistency_proof', { scroll: 'treasury', old_size: 9 })).toMatch(
+      /^error\[SEQ_OUT_OF_RANGE\]/,
+    );
+  });
+
+  it('proof_bundle round-trips through verify_bundle (and vm verify-bundle); a tampered bundle fails', async () => {
+    const { bundle, parsed } = await ok<{ bundle: string; parsed: { receipt: string } }>(
+      anonymous,
+      'proof_bundle',
+      {
+        scroll: 'treasury',
+        seq: 1,
+      },
+    );
+    expect(JSON.parse(parsed.receipt)).toMatchObject({ seq: 1 });
+    const verified = await ok<{ ok: boolean; scroll: string; seq: number }>(anonymous, 'verify_bundle', {
+      bundle,
+    });
+    expect(verified).toMatchObject({ ok: true, scroll: 'treasury', seq: 1 });
+
+    const file = join(tmp.dir, 'bundle.json');
+    writeFileSync(file, bundle);
+    expect(vm(['verify-bundle', file], { data }).status).toBe(0);
+
+    const forged = JSON.stringify({ ...parsed, receipt: parsed.receipt.replace('"12.50"', '"99.50"') });
+    expect(await failure(anonymous, 'verify_bundle', { bundle: forged })).toMatch(
+      /^error\[(BUNDLE_INVALID|INCLUSION_MISMATCH)\]/,
+    );
+    expect(await failure(anonymous, 'verify_bundle', { bundle, vkey: 'not-a-key' })).toMatch(
+      /^error\[INVALID_KEY\]/,
+    );
+  });
+
+  it('refuses emit_receipt without a token, and records the refusal in the Identity scroll', async () => {
+    const before = authzDenials().length;
+    const refused = await failure(anonymous, 'emit_receipt', {
+      scroll: 'treasury',
+      type: 'treasury_credit',
+      body: treasuryBody('anon'),
+    });
+    expect(refused).toMatch(/^error\[UNAUTHENTICATED\]: .*\n {2}hint: /);
+    const denials = authzDenials();
+    expect(denials).toHaveLength(before + 1);
+    expect(denials.at(-1)).toMatchObject({
+      decision: 'deny',
+      action: 'mcp emit_receipt',
+      code: 'UNAUTHENTICATED',
+      origin: 'mcp stdio',
+      required: 'storage:treasury',
+    });
+    expect(readReceipts(join(data, TREASURY_FILE))).toHaveLength(3);
+  });
+
+  it('appends with a storage:treasury token, and refuses other scrolls and engine writes', async () => {
+    const agent = await connect(issueToken('storage:treasury').token);
+    const receipt = await ok<Receipt & { checkpointSize: number }>(agent, 'emit_receipt', {
+      scroll: 'treasury',
+      type: 'treasury_credit',
+      body: treasuryBody('e-3'),
+      tags: ['agent'],
+    });
+    expect(receipt).toMatchObject({ seq: 3, type: 'treasury_credit', tags: ['agent'], checkpointSize: 4 });
+    const found = await ok<Receipt[]>(anonymous, 'receipts_search', { scroll: 'treasury', tag: ['agent'] });
+    expect(found.map((r) => r.body.entry_id)).toEqual(['e-3']);
+
+    expect(
+      await failure(agent, 'emit_receipt', {
+        scroll: 'mesh',
+        type: 'mesh_route_change',
+        body: { route: 'r' },
+      }),
+    ).toMatch(/^error\[FORBIDDEN\]: .*lacks storage:mesh/);
+    expect(await failure(agent, 'drills_abort', { reason: 'stop' })).toMatch(
+      /^error\[FORBIDDEN\]: .*lacks storage:drills/,
+    );
+    // A bad body is the ledger's refusal, after authorization.
+    expect(
+      await failure(agent, 'emit_receipt', { scroll: 'treasury', type: 'treasury_credit', body: {} }),
+    ).toMatch(/^error\[INVALID_BODY\]/);
+  });
+
+  it('stops honouring a token revoked during the session, within a second', async () => {
+    const { token, id } = issueToken('storage:treasury');
+    const agent = await connect(token);
+    expect(vm(['token', 'revoke', id, '--reason', 'test'], { data }).status).toBe(0);
+    // A checked token is trusted for one second before its revocation is looked up again.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const args = { scroll: 'treasury', type: 'treasury_credit', body: treasuryBody('late') };
+    expect(await failure(agent, 'emit_receipt', args)).toMatch(/^error\[TOKEN_REVOKED\]/);
+    expect(authzDenials().at(-1)).toMatchObject({ action: 'mcp emit_receipt', code: 'TOKEN_REVOKED' });
+  });
+
+  it('refuses to start with a revoked token: exit 7, the error on stderr, nothing on stdout', () => {
+    const { token, id } = issueToken('storage:treasury');
+    expect(vm(['token', 'revoke', id, '--reason', 'test'], { data }).status).toBe(0);
+    const run = spawnSync(process.execPath, MCP_ARGS(data), {
+      encoding: 'utf8',
+      input: '',
+      env: { ...process.env, VAULTMESH_TOKEN: token },
+    });
+    expect(run.status).toBe(7);
+    expect(run.stderr).toMatch(/^error\[TOKEN_REVOKED\]: token .* was revoked/);
+    expect(run.stdout).toBe('');
+    expect(authzDenials().at(-1)).toMatchObject({ action: 'mcp start', code: 'TOKEN_REVOKED' });
+  });
+
+  it('runs engine operations: drills_query and remembrancer_list on empty scrolls', async () => {
+    const result = await call(anonymous, 'drills_query', {});
+    expect(result.isError).toBeFalsy();
+    expect(JSON.parse(text(result))).toEqual([]);
+    expect(await ok(anonymous, 'remembrancer_list', { what: 'components' })).toEqual({
+      what: 'components',
+      rows: [],
+    });
+    expect(await ok(anonymous, 'drills_status', {})).toEqual([]);
+  });
+
+  it('names the field of bad input, and the scroll of an unknown one', async () => {
+    expect(await failure(anonymous, 'receipts_search', { scroll: 'treasury', limit: 0 })).toMatch(/limit/);
+    expect(await failure(anonymous, 'receipts_search', { scroll: 'treasury', where: { 'a b': 1 } })).toMatch(
+      /where/,
+    );
+    expect(await failure(anonymous, 'receipts_search', { scroll: 'treasury', from: '2026-02-30' })).toMatch(
+      /from/,
+    );
+    expect(await failure(anonymous, 'remembrancer_list', { what: 'everything' })).toMatch(/what/);
+    expect(await failure(anonymous, 'receipts_search', { scroll: 'nope' })).toMatch(
+      /^error\[UNKNOWN_SCROLL\]/,
+    );
+    expect(await failure(anonymous, 'receipts_search', { scroll: 'treasury', type: ['nope'] })).toMatch(
+      /^error\[UNKNOWN_TYPE\]/,
+    );
+  });
+
+  it('answers requests already written when stdin ends, then exits cleanly', async () => {
+    const child = spawn(process.execPath, MCP_ARGS(data), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const messages = [
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'pipe', version: '0' },
+        },
+      },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'proof_bundle', arguments: { scroll: 'treasury', seq: 0 } },
+      },
+    ];
+    child.stdin.end(messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    expect(await exited).toBe(0);
+    const replies = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: number; result: CallToolResult });
+    expect(replies.map((r) => r.id)).toEqual([1, 2]);
+    expect(replies[1]!.result.isError).toBeUndefined();
+  });
+});
+
+describe('MCP over streamable HTTP at /mcp of vm serve', () => {
+  let server: ChildProcess;
+  let url: string;
+
+  beforeAll(async () => {
+    server = spawn(process.execPath, [VM_BIN, '--data', data, 'serve', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
+        if (m !== null) resolve(m[0]);
+      });
+      server.once('exit', (code) => reject(new Error(`vm serve exited ${code}`)));
+    });
+  });
+
+  afterAll(async () => {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  });
+
+  async function connectHttp(token?: string): Promise<Client> {
+    const client = new Client({ name: 'vaultmesh-http-test', version: '0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
+        requestInit: token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    clients.push(client);
+    return client;
+  }
+
+  it('lists the same tools, searches, and appends only with the capability', async () => {
+    const anonymous = await connectHttp();
+    const names = (await anonymous.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['receipts_search', 'emit_receipt', 'drills_query']));
+    expect(names).not.toContain('drills_plan');
+    const found = await call(anonymous, 'receipts_search', { scroll: 'treasury', limit: 1 });
+    expect(found.isError).toBeUndefined();
+    const refused = await call(anonymous, 'emit_receipt', {
+      scroll: 'treasury',
+      type: 'treasury_credit',
+      body: treasuryBody('mcp-http-0'),
+    });
+    expect(refused.isError).toBe(true);
+    expect(JSON.stringify(refused.content)).toContain('UNAUTHENTICATED');
+
+    const { token } = issueToken('storage:treasury');
+    const writer = await connectHttp(token);
+    const before = readReceipts(join(data, TREASURY_FILE)).length;
+    const appended = await call(writer, 'emit_receipt', {
+      scroll: 'treasury',
+      type: 'treasury_credit',
+      body: treasuryBody('mcp-http-1'),
+    });
+    expect(appended.isError, JSON.stringify(appended.content)).toBeUndefined();
+    expect(readReceipts(join(data, TREASURY_FILE))).toHaveLength(before + 1);
+  });
+
+  it('refuses a forged bearer token before serving anything', async () => {
+    const { token } = issueToken('storage:treasury');
+    const forged = `${token.slice(0, -2)}${token.endsWith('A') ? 'B' : 'A'}A`;
+    await expect(connectHttp(forged)).rejects.toThrow(/401|TOKEN_INVALID/);
+  });
+});
