@@ -542,6 +542,36 @@ export function createApp(options: AppOptions): Hono<Env> {
     },
   );
 
+  // The seed's Console bridge: {type, session_id, payload} -> a receipt in the Console scroll.
+  const consoleSchema = z.strictObject({
+    type: z.string().regex(/^console_[a-z_]+$/, 'expected a console receipt type such as console_command'),
+    session_id: z.string().min(1).max(128).optional(),
+    payload: z.record(z.string(), z.unknown()),
+  });
+  route(
+    'post',
+    '/v1/console/receipt',
+    {
+      summary: "append a Console receipt (the seed's HTTP bridge shape)",
+      need: () => ({ capability: 'storage', scroll: 'console' }),
+      body: consoleSchema,
+      tag: 'seed',
+    },
+    async (c) => {
+      const request = validate(consoleSchema, await jsonBody(c, options.maxRequestBytes), 'body');
+      const [appended] = await ledger.emit([
+        {
+          scroll: 'console',
+          type: request.type,
+          body: request.payload,
+          tags: ['console'],
+          ...(request.session_id === undefined ? {} : { session_id: request.session_id }),
+        },
+      ]);
+      return c.json({ ok: true, record: appended!.receipt }, 201);
+    },
+  );
+
   const { mcp } = options;
   if (mcp !== undefined) {
     route(
