@@ -47,13 +47,23 @@ export class Access {
   }
 
   /**
-   * The caller behind a bearer token (or an anonymous one). A token that fails is refused here,
-   * recorded, even when the request would have been allowed anonymously: a bad token is a signal.
+   * The caller behind a credential (or an anonymous one): `authorization` is an HTTP
+   * Authorization header value or a bare token. A credential that fails is refused and recorded,
+   * even when the request would have been allowed anonymously: a bad credential is a signal.
+   * `admit` runs before a refusal is recorded and may throw (a rate limit), so that a flood of bad
+   * credentials cannot make the node write without bound.
    */
-  async authenticate(bearer: string | undefined, origin: string, action: string): Promise<Caller> {
-    if (bearer === undefined) return { origin };
+  async authenticate(
+    authorization: string | undefined,
+    origin: string,
+    action: string,
+    admit: () => void = () => undefined,
+  ): Promise<Caller> {
+    if (authorization === undefined) return { origin };
+    // A bare token (MCP over stdio) or an HTTP `Bearer` credential; any other scheme is refused.
+    const bearer = /^(?:Bearer )?([\x21-\x7e]+)$/.exec(authorization)?.[1];
     const now = this.clock();
-    const cached = this.recent.get(bearer);
+    const cached = bearer === undefined ? undefined : this.recent.get(bearer);
     if (
       cached !== undefined &&
       cached.until > now.getTime() &&
@@ -62,12 +72,20 @@ export class Access {
       return { claims: cached.claims, origin };
     }
     try {
+      if (bearer === undefined) {
+        throw new VaultMeshError('TOKEN_INVALID', 'the credential is not "Bearer <token>"', {
+          hint: 'send Authorization: Bearer <token>',
+        });
+      }
       const claims = checkToken(this.ledger, bearer, now);
       if (this.recent.size >= MAX_CACHED_TOKENS) this.recent.clear();
       this.recent.set(bearer, { claims, until: now.getTime() + RECHECK_MS });
       return { claims, origin };
     } catch (error) {
-      if (isVaultMeshError(error)) await this.record({ origin }, action, undefined, error);
+      if (isVaultMeshError(error)) {
+        admit();
+        await this.record({ origin }, action, undefined, error);
+      }
       throw error;
     }
   }

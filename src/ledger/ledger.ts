@@ -28,6 +28,8 @@ export interface ScrollStatus {
   size: number;
   root: Uint8Array;
   checkpointSize: number | undefined;
+  /** The JSONL holds bytes the sidecar does not cover: lines a crashed writer appended, or a torn tail. */
+  uncovered: boolean;
 }
 
 export class Ledger {
@@ -118,6 +120,7 @@ export class Ledger {
         size: log.size,
         root: rootAt(log.tree.readNode, log.size, nodeTreeHasher),
         checkpointSize: this.checkpoint(log)?.checkpoint.size,
+        uncovered: log.fileSize() > log.tree.coveredBytes,
       };
     } finally {
       log.close();

@@ -6,6 +6,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import { stream } from 'hono/streaming';
@@ -63,18 +64,6 @@ const batchSchema = z.strictObject({
     .min(1)
     .max(MAX_BATCH),
 });
-
-function bearer(c: Context): string | undefined {
-  const header = c.req.header('authorization');
-  if (header === undefined) return undefined;
-  const m = /^Bearer ([\x21-\x7e]+)$/.exec(header);
-  if (m === null) {
-    throw new VaultMeshError('TOKEN_INVALID', 'the Authorization header is not "Bearer <token>"', {
-      hint: 'send Authorization: Bearer <token>',
-    });
-  }
-  return m[1];
-}
 
 /**
  * A JSON request body, size-limited and parsed strictly (unsafe integers and lone surrogates are
@@ -175,6 +164,8 @@ export function createApp(options: AppOptions): Hono<Env> {
         });
     const status = httpStatus(known);
     if (status === 401) c.header('WWW-Authenticate', 'Bearer');
+    // The unread rest of an oversized body is not drained for long: the connection cannot be reused.
+    if (status === 413) c.header('Connection', 'close');
     return c.json({ error: known.toJSON() }, status);
   });
   app.notFound((c) =>
@@ -216,10 +207,12 @@ export function createApp(options: AppOptions): Hono<Env> {
     docs.add(method, path, doc);
     app[method](path, async (c) => {
       c.set('route', path);
-      const token = bearer(c);
-      const origin = `http ${c.req.header('x-forwarded-for') ?? 'direct'}`;
+      // The socket's address, not a header the client writes: limits and receipts must not be forgeable.
+      const origin = `http ${getConnInfo(c).remote.address ?? 'unknown'}`;
       const action = `${method.toUpperCase()} ${path}`;
-      const caller = await access.authenticate(token, origin, action);
+      const caller = await access.authenticate(c.req.header('authorization'), origin, action, () =>
+        limiter.take(origin),
+      );
       limiter.take(caller.claims?.id ?? origin);
       c.set('caller', caller);
       const need = doc.need(c);

@@ -52,20 +52,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     log,
     mcp: (caller) => createMcpServer({ ledger, access, caller: () => caller, version: options.version }),
   });
-  const hostname = options.host ?? config.host;
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname, port: options.port ?? config.port }, () => resolve(s));
-    s.once('error', reject);
-  });
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-
   const publishing = new Set<string>();
   const publishGrown = async () => {
     for (const scroll of SCROLLS) {
       if (publishing.has(scroll.name)) continue;
       const status = ledger.status(scroll.name);
-      if (status.size === (status.checkpointSize ?? 0)) continue;
+      // Publishing also takes up lines a crashed writer left unindexed, so they become readable.
+      if (status.size === (status.checkpointSize ?? 0) && !status.uncovered) continue;
       publishing.add(scroll.name);
       try {
         await ledger.publish(scroll.name);
@@ -76,6 +69,17 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       }
     }
   };
+  // Before the first request: a node restarted after a crash serves everything it acknowledged.
+  await publishGrown();
+  for (const repair of await ledger.recoveries()) log.warn(repair, 'repaired a scroll on start');
+  const hostname = options.host ?? config.host;
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname, port: options.port ?? config.port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
   const publisher = setInterval(() => void publishGrown(), config.publish_interval_ms);
   log.info({ url, did: ledger.identity.did, dataDir: ledger.dataDir.root }, 'node listening');
 
@@ -88,10 +92,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         () => (server as { closeAllConnections?: () => void }).closeAllConnections?.(),
         DRAIN_MS,
       );
+      // Connections busy at the signal become idle one by one; each is closed as soon as it is.
+      const closeIdle = () => (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      const sweeper = setInterval(closeIdle, 50);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        closeIdle();
       });
+      clearInterval(sweeper);
       clearTimeout(force);
       await publishGrown();
       await ledger.close();
