@@ -6,14 +6,7 @@
 
 /** What kind of failure a code is; the CLI maps each kind to one exit status. */
 export type ErrorKind =
-  | 'usage'
-  | 'input'
-  | 'not_found'
-  | 'verification'
-  | 'denied'
-  | 'io'
-  | 'busy'
-  | 'internal';
+  'usage' | 'input' | 'not_found' | 'verification' | 'denied' | 'io' | 'busy' | 'internal';
 
 const CODES = {
   // usage and input
