@@ -5,10 +5,11 @@
  * node's verifier key, so it also runs in a browser.
  */
 import { z } from 'zod';
-import { utf8 } from './bytes.js';
+import { fromBase64, fromHex, toHex, utf8 } from './bytes.js';
+import { combinedRoot } from './combined-root.js';
 import { openCheckpoint, type Checkpoint } from './checkpoint.js';
 import { VaultMeshError, isVaultMeshError } from './errors.js';
-import { defaultTreeHasher, verifyInclusion, type TreeHasher } from './merkle.js';
+import { defaultTreeHasher, verifyConsistency, verifyInclusion, type TreeHasher } from './merkle.js';
 import type { NoteKeyRef, NoteVerifier } from './note.js';
 import { parseReceiptLine, type Receipt } from './receipt.js';
 import { parseTlogProof } from './tlog-proof.js';
@@ -24,13 +25,50 @@ export interface ReceiptBundle {
   receipt: string;
   /** c2sp.org/tlog-proof@v1 text: index, inclusion proof, signed checkpoint. */
   proof: string;
+  /** The Guardian anchor that covers the receipt, when one does. */
+  anchor?: BundleAnchor;
 }
+
+const sha256Ref = z.string().regex(/^sha256:[0-9a-f]{64}$/);
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+
+const anchorSchema = z.strictObject({
+  /** What was anchored: every scroll's head and the combined root over them. */
+  statement: z.strictObject({
+    v: z.literal(1),
+    id: z.string().min(1),
+    node: z.string(),
+    origin: z.string(),
+    time: z.string(),
+    combined_root: sha256Ref,
+    heads: z
+      .array(
+        z.strictObject({ scroll: z.string().min(1), size: z.number().int().nonnegative(), root: sha256Ref }),
+      )
+      .min(1)
+      .max(1024),
+  }),
+  /** RFC 9162 consistency proof from the anchored size of this scroll to the bundle's checkpoint. */
+  consistency: z.array(base64).max(128),
+  /** Each backend's evidence, as stored by the Guardian. */
+  evidence: z
+    .array(
+      z.strictObject({
+        backend: z.string().min(1),
+        kind: z.enum(['local', 'rfc3161', 'ots', 'ethereum']),
+        files: z.array(z.strictObject({ name: z.string().min(1), data: base64 })).max(8),
+      }),
+    )
+    .max(16),
+});
+export type BundleAnchor = z.infer<typeof anchorSchema>;
 
 const bundleSchema = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
   origin: z.string().min(1),
   receipt: z.string().min(2),
   proof: z.string().min(1),
+  anchor: anchorSchema.optional(),
 });
 
 export function formatBundle(bundle: ReceiptBundle): string {
@@ -69,6 +107,12 @@ export interface VerifiedBundle {
   receipt: Receipt;
   checkpoint: Checkpoint;
   signedBy: NoteKeyRef[];
+  /**
+   * The anchor, once its structure holds: the heads hash to the combined root, the scroll's head
+   * covers the receipt and is a prefix of the checkpoint's tree. Its evidence is checked by the
+   * caller, with each backend's verifier.
+   */
+  anchor?: { statement: BundleAnchor['statement']; digest: Uint8Array; evidence: BundleAnchor['evidence'] };
 }
 
 /**
@@ -112,5 +156,45 @@ export function verifyBundle(
     checkpoint.rootHash,
     hasher,
   );
-  return { receipt, checkpoint, signedBy: verified };
+  if (bundle.anchor === undefined) return { receipt, checkpoint, signedBy: verified };
+  return {
+    receipt,
+    checkpoint,
+    signedBy: verified,
+    anchor: verifyAnchorStructure(bundle.anchor, scroll, proof.index, checkpoint, hasher),
+  };
+}
+
+function verifyAnchorStructure(
+  anchor: BundleAnchor,
+  scroll: string,
+  index: number,
+  checkpoint: Checkpoint,
+  hasher: TreeHasher,
+): NonNullable<VerifiedBundle['anchor']> {
+  const { statement } = anchor;
+  const invalid = (message: string) =>
+    new VaultMeshError('BUNDLE_INVALID', `anchor ${statement.id}: ${message}`, {
+      hint: 'the anchor section does not belong to this receipt; make the bundle again with vm proof',
+    });
+  const digest = combinedRoot(
+    statement.heads.map((h) => ({ scroll: h.scroll, size: h.size, root: fromHex(h.root.slice(7)) })),
+    hasher,
+  );
+  if (`sha256:${toHex(digest)}` !== statement.combined_root)
+    throw invalid('its heads do not hash to its combined root');
+  const head = statement.heads.find((h) => h.scroll === scroll);
+  if (head === undefined) throw invalid(`it has no head for scroll ${scroll}`);
+  if (head.size <= index) throw invalid(`it covers ${head.size} receipts of ${scroll}, not seq ${index}`);
+  if (head.size > checkpoint.size)
+    throw invalid(`its head (${head.size}) is beyond the checkpoint (${checkpoint.size})`);
+  verifyConsistency(
+    head.size,
+    checkpoint.size,
+    fromHex(head.root.slice(7)),
+    checkpoint.rootHash,
+    anchor.consistency.map((h) => fromBase64(h, 'anchor.consistency')),
+    hasher,
+  );
+  return { statement, digest, evidence: anchor.evidence };
 }

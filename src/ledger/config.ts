@@ -26,6 +26,8 @@ const configSchema = z.strictObject({
       lock_timeout_ms: z.number().int().min(100).max(600_000).default(15_000),
     })
     .prefault({}),
+  /** Validated by the Guardian itself (engines/guardian/config.ts), which knows its backends. */
+  guardian: z.record(z.string(), z.unknown()).optional(),
   http: z
     .strictObject({
       host: z.string().min(1).max(255).default('127.0.0.1'),

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { verifyBundle } from '../../core/bundle.js';
-import { combinedInclusion, type ScrollHead } from '../../core/combined-root.js';
-import { toHex, utf8 } from '../../core/bytes.js';
+import { combinedInclusion } from '../../core/combined-root.js';
+import { fromHex, toHex, utf8 } from '../../core/bytes.js';
 import { isVaultMeshError } from '../../core/errors.js';
 import { rootFromInclusionProof } from '../../core/merkle.js';
 import { validateDraft, type Receipt } from '../../core/receipt.js';
@@ -19,6 +19,11 @@ import { checkCase, MANIFEST_FILE, PROOF_FILE } from '../../ledger/case-store.js
 import { initDataDir } from '../../ledger/init.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { nodeTreeHasher } from '../../ledger/node-hasher.js';
+import { loadNodeSigner } from '../../ledger/node-identity.js';
+import { verifyAnchor } from '../guardian/anchors.js';
+import { createLocalBackend } from '../guardian/backends/local.js';
+import { guardianConfigSchema } from '../guardian/config.js';
+import { runAnchorCycle } from '../guardian/cycle.js';
 import type { Engine, EngineContext } from './engine.js';
 import { completeRunStage, initRun, readRun, runStore, sealRun, validateContract } from './lifecycle.js';
 
@@ -166,18 +171,25 @@ export async function runGate(engine: Engine, clock: () => Date = () => new Date
           toHex(status.root), `${engine.scroll.rootFile} root differs from the tree root`);
         return `${engine.scroll.rootFile} holds the RFC 6962 root of all ${status.size} receipts`;
       });
-      await judge('anchor', () => {
+      await judge('anchor', async () => {
         require(SCROLLS.includes(
           engine.scroll,
         ), `scroll ${engine.scroll.name} is not registered, so no anchor covers it`);
-        const heads: ScrollHead[] = SCROLLS.map((s) => {
-          const st = ledger!.status(s.name);
-          return { scroll: s.name, size: st.size, root: st.root };
-        });
-        const status = ledger!.status(engine.scroll.name);
-        require((status.checkpointSize ?? 0) >
-          sealedReceipt.seq, 'no signed checkpoint covers the sealed receipt');
-        const inclusion = combinedInclusion(heads, engine.scroll.name, nodeTreeHasher)!;
+        // A real cycle with the node's own signature as the backend: the one that needs no network.
+        const config = guardianConfigSchema.parse({});
+        const local = [createLocalBackend(loadNodeSigner(ledger!.dataDir), ledger!.identity.verifier, clock)];
+        const cycle = await runAnchorCycle(ledger!, config, local, { clock });
+        require(cycle.outcome === 'anchored', `the anchor cycle ended ${cycle.outcome}`);
+        const head = cycle.heads.find((h) => h.scroll === engine.scroll.name);
+        require(head !== undefined &&
+          head.size > sealedReceipt.seq, 'the anchor does not cover the sealed receipt');
+        const verified = await verifyAnchor(ledger!, config, local, cycle.anchor_id!);
+        require(verified.ok, `the anchor does not verify: ${verified.checks.find((c) => !c.ok)?.detail}`);
+        const inclusion = combinedInclusion(
+          cycle.heads.map((h) => ({ scroll: h.scroll, size: h.size, root: fromHex(h.root.slice(7)) })),
+          engine.scroll.name,
+          nodeTreeHasher,
+        )!;
         const combined = rootFromInclusionProof(
           inclusion.index,
           inclusion.size,
@@ -185,7 +197,9 @@ export async function runGate(engine: Engine, clock: () => Date = () => new Date
           inclusion.proof,
           nodeTreeHasher,
         );
-        return `signed checkpoint covers seq ${sealedReceipt.seq}; the scroll head is leaf ${inclusion.index} of the combined root ${toHex(combined).slice(0, 16)}… that Guardian anchors`;
+        require(`sha256:${toHex(combined)}` ===
+          cycle.combined_root, 'the scroll head is not a leaf of the combined root');
+        return `anchor ${cycle.anchor_id} covers seq ${sealedReceipt.seq} (head size ${head.size}, leaf ${inclusion.index} of combined root ${toHex(combined).slice(0, 16)}…) and verifies`;
       });
       await judge('query', async () => {
         const query = engine.operations.find((o) => o.name === 'query');

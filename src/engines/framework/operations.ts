@@ -11,6 +11,8 @@ import type { WhereClause } from '../../ledger/query-index.js';
 import { table } from '../../core/table.js';
 import { defineOperation, type AnyOperation, type Engine, type EngineContext } from './engine.js';
 import { readUserFile } from './user-files.js';
+import { configuredBackends, guardianConfig } from '../guardian/config.js';
+import { runAnchorCycle } from '../guardian/cycle.js';
 import {
   abort,
   advance,
@@ -186,14 +188,37 @@ export function sealOperation(engine: Engine): AnyOperation {
     name: 'seal',
     summary: `seal a finished ${engine.runNoun}: case directory, manifest, receipt, proof`,
     access: 'write',
-    input: z.object({ run: z.string().min(1) }),
-    cli: { arguments: [{ field: 'run', name: `${engine.runNoun}-id` }] },
-    run: (context, input) => sealRun(context, engine, input.run),
+    input: z.object({ run: z.string().min(1), anchor: z.boolean().default(false) }),
+    cli: {
+      arguments: [{ field: 'run', name: `${engine.runNoun}-id` }],
+      options: [{ field: 'anchor', flags: '--anchor', description: 'then run a Guardian anchor cycle' }],
+    },
+    async run(context, input) {
+      const sealed = await sealRun(context, engine, input.run);
+      if (!input.anchor) return { ...sealed, anchor: null };
+      const config = guardianConfig(context.ledger);
+      const cycle = await runAnchorCycle(
+        context.ledger,
+        config,
+        configuredBackends(context.ledger, config, context.clock),
+        {
+          clock: context.clock,
+        },
+      );
+      // A seal is done whatever the cycle found; the cycle's own receipts say what it did.
+      return {
+        ...sealed,
+        anchor: { outcome: cycle.outcome, anchor_id: cycle.anchor_id, failures: cycle.failures.length },
+      };
+    },
     human: (r) =>
       [
         `${r.already ? 'already sealed' : 'sealed'}: ${engine.scroll.name} seq ${r.receipt.seq} (${r.receipt.type}) ${r.receipt.root_hash}`,
         `case:  ${r.caseDir}`,
         `proof: ${r.proofPath}`,
+        ...(r.anchor === null
+          ? []
+          : [`anchor: ${r.anchor.outcome} ${r.anchor.anchor_id ?? ''} (vm guardian anchor-status)`]),
       ].join('\n'),
   });
 }

@@ -15,6 +15,8 @@ import { checkCase, PROOF_FILE, readCaseFile } from '../../ledger/case-store.js'
 import { sha256File } from '../../ledger/file-hash.js';
 import { nodeTreeHasher } from '../../ledger/node-hasher.js';
 import { readUserFile, userFile } from '../framework/user-files.js';
+import { coveringAnchor, verifyAnchor } from '../guardian/anchors.js';
+import { configuredBackends, guardianConfig } from '../guardian/config.js';
 import { defineOperation, type Engine, type EngineContext } from '../framework/engine.js';
 import { SIGNATURE_FILES } from './contract.js';
 import { pgpVerify, verifyStatement } from './signing.js';
@@ -192,11 +194,33 @@ async function verifyCase(
       );
       return `the signed checkpoint of ${current.checkpoint.size} extends the proof's checkpoint of ${bundleSize.size}`;
     });
-    checks.push({
-      check: 'anchor',
-      status: 'skipped',
-      detail: 'no external anchor is recorded on this node; the chain ends at the node-signed checkpoint',
-    });
+    const anchor = coveringAnchor(ledger, engine.scroll.name, record.receipt.seq);
+    if (anchor === undefined) {
+      checks.push({
+        check: 'anchor',
+        status: 'skipped',
+        detail: `no anchor covers seq ${record.receipt.seq} yet (vm guardian anchor-now); the chain ends at the signed checkpoint`,
+      });
+    } else {
+      await judge(checks, 'anchor', async () => {
+        const config = guardianConfig(ledger);
+        const verified = await verifyAnchor(
+          ledger,
+          config,
+          configuredBackends(ledger, config, () => new Date()),
+          anchor.id,
+        );
+        const failed = verified.checks.find((c) => !c.ok);
+        if (failed !== undefined) {
+          throw new VaultMeshError(
+            'BUNDLE_INVALID',
+            `anchor ${anchor.id}: ${failed.check}: ${failed.detail}`,
+          );
+        }
+        const backends = verified.checks.filter((c) => c.check.startsWith('backend:')).map((c) => c.detail);
+        return `anchor ${anchor.id} covers seq ${record.receipt.seq}: ${backends.join('; ')}`;
+      });
+    }
   }
   return {
     deployment: record.id,

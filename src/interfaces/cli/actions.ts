@@ -13,7 +13,8 @@ import { nodeTreeHasher } from '../../ledger/node-hasher.js';
 import { verifyScroll } from '../../ledger/verify.js';
 import type { AnyOperation } from '../../engines/framework/engine.js';
 import { parseCount, parseTime, parseWhere } from '../params.js';
-import { parseDuration, parseTags, readBody } from './args.js';
+import { parseDuration } from '../../core/duration.js';
+import { parseTags, readBody } from './args.js';
 import { formatGrant, parseGrant } from '../../core/capability-token.js';
 import { issueToken, listTokens, revokeToken } from '../../ledger/tokens.js';
 import type { GlobalOptions } from './main.js';
@@ -226,7 +227,8 @@ export async function proof(
 ): Promise<void> {
   const seq = parseCount(seqText, 'seq');
   await withLedger(g, async (ledger) => {
-    const bundle = await ledger.bundle(scroll, seq);
+    const { anchoredBundle } = await import('../../engines/guardian/bundle.js');
+    const bundle = await anchoredBundle(ledger, scroll, seq);
     if (o.output !== undefined) {
       writeFileSync(o.output, bundle);
       process.stderr.write(`wrote ${o.output}\n`);
@@ -264,17 +266,36 @@ export async function verify(
   });
 }
 
-export async function verifyBundle(g: GlobalOptions, file: string, o: { vkey?: string }): Promise<void> {
+export async function verifyBundle(
+  g: GlobalOptions,
+  file: string,
+  o: { vkey?: string; tsaCa?: string },
+): Promise<void> {
   let text: string;
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (cause) {
     throw new VaultMeshError('IO_ERROR', `cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
-  const key = o.vkey ?? readLocalVkey(g);
-  const verified = verifyBundleText(text, [parseVerifierKey(key)], nodeTreeHasher);
+  const verifier = parseVerifierKey(o.vkey ?? readLocalVkey(g));
+  const verified = verifyBundleText(text, [verifier], nodeTreeHasher);
+  let anchor = null;
+  if (verified.anchor !== undefined) {
+    const { verifyAnchorEvidence } = await import('../../engines/guardian/bundle.js');
+    const evidence = await verifyAnchorEvidence(verified.anchor, {
+      verifier,
+      cwd: process.cwd(),
+      ...(o.tsaCa === undefined ? {} : { tsaCa: o.tsaCa }),
+    });
+    anchor = {
+      id: verified.anchor.statement.id,
+      combined_root: verified.anchor.statement.combined_root,
+      evidence,
+    };
+  }
+  const ok = anchor === null || anchor.evidence.every((e) => e.status !== 'fail');
   const result = {
-    ok: true,
+    ok,
     scroll: verified.receipt.scroll,
     seq: verified.receipt.seq,
     type: verified.receipt.type,
@@ -286,13 +307,20 @@ export async function verifyBundle(g: GlobalOptions, file: string, o: { vkey?: s
       root: toBase64(verified.checkpoint.rootHash),
     },
     signedBy: verified.signedBy.map((k) => k.name),
+    anchor,
   };
-  emitResult(
-    g.format,
-    result,
-    (r) =>
-      `ok: ${r.scroll} seq ${r.seq} (${r.type}, ${r.ts}) is in the tree of ${r.checkpoint.size} receipts signed by ${r.signedBy.join(', ')}`,
+  emitResult(g.format, result, (r) =>
+    [
+      `${r.ok ? 'ok' : 'FAIL'}: ${r.scroll} seq ${r.seq} (${r.type}, ${r.ts}) is in the tree of ${r.checkpoint.size} receipts signed by ${r.signedBy.join(', ')}`,
+      ...(r.anchor === null
+        ? ['no anchor covers it yet (vm guardian anchor-now, then vm proof again)']
+        : [
+            `anchored in ${r.anchor.id} (${r.anchor.combined_root}):`,
+            ...r.anchor.evidence.map((e) => `  ${e.status.padEnd(7)} ${e.backend} (${e.kind}): ${e.detail}`),
+          ]),
+    ].join('\n'),
   );
+  if (!ok) process.exitCode = 4;
 }
 
 function readLocalVkey(g: GlobalOptions): string {

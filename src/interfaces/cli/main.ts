@@ -129,7 +129,8 @@ export function buildProgram(engines: readonly Engine[] = [], engineCommand = fa
     .description('verify a proof bundle offline')
     .argument('<file>', 'bundle file, or - for standard input')
     .option('--vkey <vkey>', "the node's verifier key (default: the data directory's)")
-    .action(run((a, g, file: string, o: { vkey?: string }) => a.verifyBundle(g, file, o)));
+    .option('--tsa-ca <file>', 'trust anchors (PEM) for RFC 3161 tokens in the anchor')
+    .action(run((a, g, file: string, o: { vkey?: string; tsaCa?: string }) => a.verifyBundle(g, file, o)));
 
   program
     .command('consistency')
@@ -165,6 +166,54 @@ export function buildProgram(engines: readonly Engine[] = [], engineCommand = fa
     .option('--host <host>', 'address to listen on (default: http.host in vaultmesh.toml, 127.0.0.1)')
     .option('--port <port>', 'port to listen on, 0 for any free one (default: http.port, 9110)')
     .action(run((a, g, o: { host?: string; port?: string }) => a.serve(g, o)));
+
+  const guardian = program
+    .command('guardian')
+    .description(
+      'anchor the scrolls to outside time (RFC 3161, OpenTimestamps, Ethereum) and watch for divergence',
+    );
+  const guardianActions = () => import('./guardian.js');
+  guardian
+    .command('anchor-now')
+    .description('run one anchor cycle: check divergence, sign checkpoints, anchor the combined root')
+    .option('--scroll <scrolls...>', 'anchor only these scrolls')
+    .option('--backend <names...>', 'use only these configured backends')
+    .action(
+      run(async (_a, g, o: { scroll?: string[]; backend?: string[] }) =>
+        (await guardianActions()).anchorNow(g, o),
+      ),
+    );
+  guardian
+    .command('anchor-status')
+    .description('last anchor per backend: root, time, age; stale anchors and failures flagged')
+    .action(run(async (_a, g) => (await guardianActions()).status(g)));
+  guardian
+    .command('anchors')
+    .description('anchor events, newest first')
+    .option('--backend <name>', 'only this backend')
+    .option('--since <time>', 'at or after this time (ISO 8601 or YYYY-MM-DD)')
+    .option('--limit <n>', 'at most n', '50')
+    .action(
+      run(async (_a, g, o: { backend?: string; since?: string; limit: string }) =>
+        (await guardianActions()).anchors(g, o),
+      ),
+    );
+  guardian
+    .command('upgrade')
+    .description('complete pending evidence (OpenTimestamps attestations)')
+    .action(run(async (_a, g) => (await guardianActions()).upgrade(g)));
+  guardian
+    .command('verify')
+    .description(
+      "re-verify an anchor (default: the latest) against its backends' evidence and the scrolls now",
+    )
+    .argument('[anchor-id]')
+    .action(run(async (_a, g, id: string | undefined) => (await guardianActions()).verify(g, id)));
+  guardian
+    .command('run')
+    .description('anchor on a schedule until stopped (vm serve does this when [guardian] interval is set)')
+    .requiredOption('--every <duration>', 'e.g. 10m')
+    .action(run(async (_a, g, o: { every: string }) => (await guardianActions()).run(g, o)));
 
   program
     .command('mcp')
@@ -244,6 +293,7 @@ const LEDGER_COMMANDS = new Set([
   'token',
   'serve',
   'mcp',
+  'guardian',
 ]);
 
 function firstCommand(args: readonly string[]): string | undefined {

@@ -23,6 +23,11 @@ import type { Ledger } from '../../ledger/ledger.js';
 import type { ReceiptQuery } from '../../ledger/query-index.js';
 import type { Access, Caller, Need } from '../access.js';
 import { parseCount, parseTime, parseWhere } from '../params.js';
+import { anchorStatus } from '../../engines/guardian/anchors.js';
+import { anchoredBundle } from '../../engines/guardian/bundle.js';
+import type { AnchorBackend } from '../../engines/guardian/backend.js';
+import type { GuardianConfig } from '../../engines/guardian/config.js';
+import type { CycleResult } from '../../engines/guardian/cycle.js';
 import type { NodeMetrics } from './metrics.js';
 import { OpenApi } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
@@ -39,6 +44,8 @@ export interface AppOptions {
   /** Set once the node is shutting down: /readyz answers 503 so balancers stop sending work. */
   draining: () => boolean;
   log: Logger;
+  /** The Guardian, for the seed's anchor routes. */
+  guardian: { config: GuardianConfig; backends: readonly AnchorBackend[]; cycle: () => Promise<CycleResult> };
   /** The MCP server for one request's caller; served at /mcp (streamable HTTP, stateless). */
   mcp?: (caller: Caller) => McpServer;
 }
@@ -370,7 +377,7 @@ export function createApp(options: AppOptions): Hono<Env> {
       tag: 'ledger',
     },
     async (c) =>
-      c.body(await ledger.bundle(scrollOf(c), seqParam(c, 'seq')), 200, {
+      c.body(await anchoredBundle(ledger, scrollOf(c), seqParam(c, 'seq')), 200, {
         'content-type': 'application/json',
       }),
   );
@@ -562,6 +569,27 @@ export function createApp(options: AppOptions): Hono<Env> {
         },
       ]);
       return c.json({ ok: true, record: appended!.receipt }, 201);
+    },
+  );
+
+  // The seed's Guardian routes.
+  route(
+    'get',
+    '/guardian/anchor-status',
+    {
+      summary: 'last anchor per backend: root, time, age, stale, last failure',
+      need: () => ({ capability: 'read', scroll: 'guardian' }),
+      tag: 'guardian',
+    },
+    (c) => c.json(anchorStatus(ledger, options.guardian.config, options.guardian.backends, new Date())),
+  );
+  route(
+    'post',
+    '/guardian/anchor-now',
+    { summary: 'run one anchor cycle now', need: () => ({ capability: 'anchor' }), tag: 'guardian' },
+    async (c) => {
+      const result = await options.guardian.cycle();
+      return c.json(result, result.outcome === 'diverged' ? 422 : result.outcome === 'failed' ? 502 : 200);
     },
   );
 

@@ -43,6 +43,19 @@ export class NodeMetrics {
     this.batchSize.observe(receipts);
   };
 
+  /** Seconds since each backend last anchored (absent until it has), read when scraped. */
+  watchAnchors(status: () => Array<{ backend: string; age_seconds: number | null }>): void {
+    new Gauge({
+      name: 'vaultmesh_anchor_age_seconds',
+      help: 'Seconds since the last successful anchor, by backend.',
+      labelNames: ['backend'],
+      registers: [this.registry],
+      collect() {
+        for (const s of status()) if (s.age_seconds !== null) this.set({ backend: s.backend }, s.age_seconds);
+      },
+    });
+  }
+
   /** Scroll sizes and checkpoint ages are read when scraped, so they are never stale. */
   watch(ledger: Ledger): void {
     new Gauge({

@@ -13,6 +13,9 @@ import { Ledger } from '../../ledger/ledger.js';
 import { Access } from '../access.js';
 import { createMcpServer } from '../mcp/server.js';
 import { createApp } from './app.js';
+import { anchorStatus, upgradeAnchors } from '../../engines/guardian/anchors.js';
+import { configuredBackends, guardianConfig } from '../../engines/guardian/config.js';
+import { runAnchorCycle, type CycleResult } from '../../engines/guardian/cycle.js';
 import { NodeMetrics } from './metrics.js';
 
 const DRAIN_MS = 10_000;
@@ -40,6 +43,33 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const config = ledger.identity.config.http;
   let draining = false;
   const access = new Access(ledger, { reads: config.reads });
+  const guardianConfigured = guardianConfig(ledger);
+  const guardian = {
+    config: guardianConfigured,
+    backends: configuredBackends(ledger, guardianConfigured, () => new Date()),
+    cycle: () => anchorSerially(),
+  };
+  // One cycle at a time: a scheduled one and one asked for over HTTP share the result.
+  let running: Promise<CycleResult> | undefined;
+  const anchorSerially = () =>
+    (running ??= runAnchorCycle(ledger, guardian.config, guardian.backends)
+      .then(async (result) => {
+        log[result.outcome === 'anchored' ? 'info' : 'warn'](
+          {
+            outcome: result.outcome,
+            anchor: result.anchor_id,
+            failures: result.failures,
+            divergences: result.divergences,
+          },
+          'anchor cycle',
+        );
+        await upgradeAnchors(ledger, guardian.config, guardian.backends).catch((error: unknown) =>
+          log.error({ err: error }, 'upgrading pending anchors failed'),
+        );
+        return result;
+      })
+      .finally(() => (running = undefined)));
+  metrics.watchAnchors(() => anchorStatus(ledger, guardian.config, guardian.backends, new Date()));
   const app = createApp({
     ledger,
     access,
@@ -50,6 +80,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     rateLimitPerMinute: config.rate_limit_per_minute,
     draining: () => draining,
     log,
+    guardian,
     mcp: (caller) => createMcpServer({ ledger, access, caller: () => caller, version: options.version }),
   });
   const publishing = new Set<string>();
@@ -81,6 +112,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   const publisher = setInterval(() => void publishGrown(), config.publish_interval_ms);
+  const anchoring =
+    guardian.config.interval === undefined
+      ? undefined
+      : setInterval(
+          () =>
+            void anchorSerially().catch((error: unknown) => log.error({ err: error }, 'anchor cycle failed')),
+          guardian.config.interval,
+        );
   log.info({ url, did: ledger.identity.did, dataDir: ledger.dataDir.root }, 'node listening');
 
   let closing: Promise<void> | undefined;
@@ -88,6 +127,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     (closing ??= (async () => {
       draining = true;
       clearInterval(publisher);
+      if (anchoring !== undefined) clearInterval(anchoring);
       const force = setTimeout(
         () => (server as { closeAllConnections?: () => void }).closeAllConnections?.(),
         DRAIN_MS,
@@ -101,6 +141,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       });
       clearInterval(sweeper);
       clearTimeout(force);
+      await running?.catch(() => undefined);
       await publishGrown();
       await ledger.close();
       log.info('node stopped');

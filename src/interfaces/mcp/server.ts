@@ -14,6 +14,7 @@ import { parseVerifierKey } from '../../core/note.js';
 import { SCROLLS, getReceiptType, getScroll } from '../../core/scrolls/index.js';
 import { ENGINES } from '../../engines/registry.js';
 import type { Ledger } from '../../ledger/ledger.js';
+import { anchoredBundle } from '../../engines/guardian/bundle.js';
 import { nodeTreeHasher } from '../../ledger/node-hasher.js';
 import type { Access, Caller, Need } from '../access.js';
 
@@ -237,7 +238,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     },
     (input) => ({ capability: 'read', scroll: getScroll(input.scroll).name }),
     async (input) => {
-      const bundle = await ledger.bundle(getScroll(input.scroll).name, input.seq);
+      const bundle = await anchoredBundle(ledger, getScroll(input.scroll).name, input.seq);
       return { result: { bundle, parsed: JSON.parse(bundle) as unknown } };
     },
   );
