@@ -315,6 +315,18 @@ describe('MCP server over stdio', () => {
     expect(authzDenials().at(-1)).toMatchObject({ action: 'mcp start', code: 'TOKEN_REVOKED' });
   });
 
+  it('anchor_status is open, anchor_now needs the anchor capability and runs a Guardian cycle', async () => {
+    const anonymous = await connect();
+    const status = await call(anonymous, 'anchor_status', {});
+    expect(status.isError).toBeUndefined();
+    expect(text(status)).toContain('"backend": "local"');
+    expect(await failure(anonymous, 'anchor_now', {})).toMatch(/^error\[UNAUTHENTICATED\]/);
+    const anchorer = await connect(issueToken('anchor').token);
+    const anchored = await call(anchorer, 'anchor_now', {});
+    expect(anchored.isError, JSON.stringify(anchored.content)).toBeUndefined();
+    expect(text(anchored)).toContain('"outcome": "anchored"');
+  });
+
   it('runs engine operations: drills_query and remembrancer_list on empty scrolls', async () => {
     const result = await call(anonymous, 'drills_query', {});
     expect(result.isError).toBeFalsy();

@@ -81,7 +81,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     draining: () => draining,
     log,
     guardian,
-    mcp: (caller) => createMcpServer({ ledger, access, caller: () => caller, version: options.version }),
+    mcp: (caller) =>
+      createMcpServer({ ledger, access, caller: () => caller, version: options.version, guardian }),
   });
   const publishing = new Set<string>();
   const publishGrown = async () => {

@@ -14,7 +14,11 @@ import { parseVerifierKey } from '../../core/note.js';
 import { SCROLLS, getReceiptType, getScroll } from '../../core/scrolls/index.js';
 import { ENGINES } from '../../engines/registry.js';
 import type { Ledger } from '../../ledger/ledger.js';
+import { anchorStatus } from '../../engines/guardian/anchors.js';
+import type { AnchorBackend } from '../../engines/guardian/backend.js';
 import { anchoredBundle } from '../../engines/guardian/bundle.js';
+import type { GuardianConfig } from '../../engines/guardian/config.js';
+import type { CycleResult } from '../../engines/guardian/cycle.js';
 import { nodeTreeHasher } from '../../ledger/node-hasher.js';
 import type { Access, Caller, Need } from '../access.js';
 
@@ -27,6 +31,8 @@ export interface McpServerOptions {
    */
   caller: (action: string) => Caller | Promise<Caller>;
   version: string;
+  /** The Guardian: its configuration and backends, and how a cycle is run (the node shares one at a time). */
+  guardian: { config: GuardianConfig; backends: readonly AnchorBackend[]; cycle: () => Promise<CycleResult> };
 }
 
 const INSTRUCTIONS = [
@@ -321,6 +327,40 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       ]);
       const published = await ledger.publish(scroll);
       return { result: { ...appended!.receipt, checkpointSize: published.checkpoint.size } };
+    },
+  );
+
+  tool(
+    'anchor_status',
+    {
+      title: 'Anchor status',
+      description:
+        'The last anchor of each Guardian backend (RFC 3161 TSA, OpenTimestamps, Ethereum, local): anchor id, combined root, age in seconds, whether it is stale, and the last failure.',
+      input: z.object({}),
+      annotations: readOnly,
+    },
+    () => ({ capability: 'read', scroll: 'guardian' }),
+    () => ({ result: anchorStatus(ledger, options.guardian.config, options.guardian.backends, new Date()) }),
+  );
+
+  tool(
+    'anchor_now',
+    {
+      title: 'Anchor now',
+      description:
+        "Runs one Guardian cycle: checks that no scroll was rewritten since the last anchor, signs every checkpoint and anchors their combined root with each backend. Needs a token with the anchor capability. A divergence or a total failure comes back as an error with the cycle's result.",
+      input: z.object({}),
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
+    },
+    () => ({ capability: 'anchor' }),
+    async () => {
+      const result = await options.guardian.cycle();
+      return { result, failed: result.outcome === 'diverged' || result.outcome === 'failed' };
     },
   );
 

@@ -13,6 +13,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { Access } from '../access.js';
+import { configuredBackends, guardianConfig } from '../../engines/guardian/config.js';
+import { runAnchorCycle } from '../../engines/guardian/cycle.js';
 import { createMcpServer } from './server.js';
 
 const ORIGIN = 'mcp stdio';
@@ -34,7 +36,10 @@ export async function serveStdio(options: {
     const access = new Access(ledger, { reads: 'open' });
     const caller = (action: string) => access.authenticate(options.token, ORIGIN, action);
     await caller('mcp start');
-    const server = createMcpServer({ ledger, access, caller, version: options.version });
+    const config = guardianConfig(ledger);
+    const backends = configuredBackends(ledger, config, () => new Date());
+    const guardian = { config, backends, cycle: () => runAnchorCycle(ledger, config, backends) };
+    const server = createMcpServer({ ledger, access, caller, version: options.version, guardian });
     const transport = new StdioServerTransport();
     await server.connect(transport);
     const answered = trackReplies(transport);
