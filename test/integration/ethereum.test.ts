@@ -4,13 +4,11 @@
  * refuses (another digest, a forged tx hash, a reorganization), key file permissions, a node of
  * another chain refused before anything is sent, and an RPC endpoint that is down or never answers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnchorBackend, AnchorEvidence, EvidenceFile } from '../../src/engines/guardian/backend.js';
 import {
@@ -18,36 +16,19 @@ import {
   ethereumConfigSchema,
   type EthereumConfig,
 } from '../../src/engines/guardian/backends/ethereum.js';
+import { freePort, startGanache, type Ganache } from '../helpers/ganache.js';
 
 const CHAIN_ID = 1337;
 const TAG = '564d3031';
 
-let ganache: ChildProcess;
-let ganacheLog = '';
+let ganache: Ganache;
 let rpcUrl: string;
 let dir: string;
 let sender: string;
 let privateKey: string;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-async function rpc<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
-  const response = await fetch(rpcUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const body = (await response.json()) as { result?: T; error?: { message: string } };
-  if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
-  return body.result as T;
-}
+const rpc = <T = unknown>(method: string, params: unknown[] = []): Promise<T> =>
+  ganache.rpc<T>(method, params);
 
 const blockNumber = async (): Promise<number> => Number(await rpc<string>('eth_blockNumber'));
 const nonce = async (): Promise<number> =>
@@ -93,54 +74,13 @@ async function failure(promise: Promise<unknown>): Promise<{ code: string; messa
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vaultmesh-it-ethereum-'));
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('ganache/package.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { bin: { ganache: string } };
-  const port = await freePort();
-  rpcUrl = `http://127.0.0.1:${port}`;
-  const keysPath = join(dir, 'ganache-keys.json');
-  ganache = spawn(
-    process.execPath,
-    [
-      join(dirname(manifestPath), manifest.bin.ganache),
-      '--server.host',
-      '127.0.0.1',
-      '--server.port',
-      String(port),
-      '--wallet.deterministic',
-      '--wallet.accountKeysPath',
-      keysPath,
-      '--chain.chainId',
-      String(CHAIN_ID),
-      '--miner.blockTime',
-      '0',
-      '--logging.quiet',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  ganache.stderr?.on('data', (chunk: Buffer) => (ganacheLog += chunk.toString()));
-  for (let started = Date.now(); ; await sleep(100)) {
-    if (ganache.exitCode !== null) throw new Error(`ganache exited: ${ganacheLog}`);
-    if (Date.now() - started > 30_000) throw new Error(`ganache did not answer: ${ganacheLog}`);
-    try {
-      if (Number(await rpc<string>('eth_chainId')) === CHAIN_ID) break;
-    } catch {
-      // not listening yet
-    }
-  }
-  const keys = JSON.parse(readFileSync(keysPath, 'utf8')) as { private_keys: Record<string, string> };
-  const first = Object.entries(keys.private_keys)[0];
-  if (first === undefined) throw new Error('ganache wrote no keys');
-  [sender, privateKey] = first;
-  writeFileSync(join(dir, 'eth.key'), `${privateKey}\n`, { mode: 0o600 });
+  ganache = await startGanache({ chainId: CHAIN_ID });
+  ({ rpcUrl, sender, privateKey } = ganache);
+  ganache.writeKeyFile(join(dir, 'eth.key'));
 });
 
 afterAll(async () => {
-  if (ganache !== undefined && ganache.exitCode === null) {
-    const exited = new Promise((done) => ganache.once('exit', done));
-    ganache.kill('SIGTERM');
-    await exited;
-  }
+  await ganache?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

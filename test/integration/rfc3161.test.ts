@@ -8,8 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContentInfo, PKIStatus, PKIStatusInfo, SignedData, TimeStampReq, TimeStampResp } from 'pkijs';
@@ -21,64 +20,9 @@ import {
   rfc3161ConfigSchema,
   type Rfc3161Config,
 } from '../../src/engines/guardian/backends/rfc3161.js';
+import { TSA_POLICY as POLICY, TestPki, startTsaServer } from '../helpers/tsa.js';
 
-const POLICY = '1.3.6.1.4.1.99999.3161.1';
 const TSTINFO = '1.2.840.113549.1.9.16.1.4';
-
-const OPENSSL_CNF = `
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[v3_tsa]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature
-extendedKeyUsage = critical, timeStamping
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[v3_no_eku]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[v3_soft_eku]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature
-extendedKeyUsage = timeStamping
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[tsa]
-default_tsa = tsa_main
-[tsa_main]
-serial = ./serial
-crypto_device = builtin
-signer_digest = sha256
-default_policy = ${POLICY}
-other_policies = ${POLICY}
-digests = sha256
-accuracy = secs:1
-ordering = no
-tsa_name = no
-ess_cert_id_chain = no
-ess_cert_id_alg = sha256
-[tsa_sha384_only]
-serial = ./serial
-crypto_device = builtin
-signer_digest = sha256
-default_policy = ${POLICY}
-other_policies = ${POLICY}
-digests = sha384
-accuracy = secs:1
-ordering = no
-tsa_name = no
-ess_cert_id_chain = no
-ess_cert_id_alg = sha256
-`;
 
 /** How the test TSA answers the next queries. */
 type Mode =
@@ -95,52 +39,12 @@ type Mode =
   | 'hang';
 
 let dir: string;
+let pki: TestPki;
 let mode: Mode = 'good';
 let lastReply: Buffer | undefined;
 let url: string;
 let closeServer: () => Promise<void>;
 const never = new AbortController().signal;
-
-/** Runs openssl in the PKI directory: `command` is split on spaces, `rest` is passed as is. */
-function openssl(command: string, ...rest: string[]): void {
-  const args = [...command.split(' '), ...rest];
-  const run = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`openssl ${args.join(' ')} failed:\n${run.stderr}`);
-}
-
-let nextSerial = 2;
-
-function makeKey(name: string, rsa = false): void {
-  const algorithm = rsa ? 'RSA -pkeyopt rsa_keygen_bits:2048' : 'EC -pkeyopt ec_paramgen_curve:P-256';
-  openssl(`genpkey -algorithm ${algorithm} -out ${name}.key`);
-}
-
-function makeRoot(name: string, cn: string): void {
-  makeKey(name);
-  openssl(
-    `req -x509 -new -key ${name}.key -days 30 -config openssl.cnf -extensions v3_ca -out ${name}.crt -subj`,
-    `/CN=${cn}`,
-  );
-}
-
-function makeLeaf(name: string, cn: string, issuer: string, extensions: string, rsa = false): void {
-  makeKey(name, rsa);
-  openssl(`req -new -key ${name}.key -config openssl.cnf -out ${name}.csr -subj`, `/CN=${cn}`);
-  openssl(
-    `x509 -req -in ${name}.csr -CA ${issuer}.crt -CAkey ${issuer}.key -set_serial ${nextSerial++} -days 30 ` +
-      `-extfile openssl.cnf -extensions ${extensions} -out ${name}.crt`,
-  );
-}
-
-/** What `openssl ts -reply` answers to a query, signed by `signer` with `chain` attached. */
-function stamp(query: Buffer, signer = 'tsa', chain = 'ca', section = 'tsa_main'): Buffer {
-  writeFileSync(join(dir, 'query.tsq'), query);
-  openssl(
-    `ts -reply -config openssl.cnf -section ${section} -queryfile query.tsq ` +
-      `-signer ${signer}.crt -inkey ${signer}.key -chain ${chain}.crt -out reply.tsr`,
-  );
-  return readFileSync(join(dir, 'reply.tsr'));
-}
 
 /**
  * The same TSTInfo re-signed with `openssl cms`, which (unlike `openssl ts -reply`) signs with
@@ -151,7 +55,7 @@ function resign(reply: Buffer, signer: string, asData = false): Buffer {
   const token = TimeStampResp.fromBER(reply).timeStampToken!;
   const tstInfo = new SignedData({ schema: token.content }).encapContentInfo.eContent!.getValue();
   writeFileSync(join(dir, 'tstinfo.der'), new Uint8Array(tstInfo));
-  openssl(
+  pki.openssl(
     `cms -sign -binary -nodetach -in tstinfo.der -signer ${signer}.crt -inkey ${signer}.key ` +
       `-certfile ca.crt -md sha256 -nosmimecap -outform DER -out token.der` +
       (asData ? '' : ` -econtent_type ${TSTINFO}`),
@@ -187,21 +91,21 @@ function answer(query: Buffer, res: ServerResponse): void {
     case 'replay':
       return reply(lastReply!);
     case 'wrong-type':
-      return reply(stamp(query), 'text/html');
+      return reply(pki.stamp(query), 'text/html');
     case 'reject':
-      return reply(stamp(query, 'tsa', 'ca', 'tsa_sha384_only'));
+      return reply(pki.stamp(query, 'tsa', 'ca', 'tsa_sha384_only'));
     case 'untrusted':
-      return reply(stamp(query, 'tsa2', 'ca2'));
+      return reply(pki.stamp(query, 'tsa2', 'ca2'));
     case 'no-certs':
-      return reply(stamp(withoutCertReq(query)));
+      return reply(pki.stamp(withoutCertReq(query)));
     case 'no-eku':
-      return reply(resign(stamp(query), 'tsa_no_eku'));
+      return reply(resign(pki.stamp(query), 'tsa_no_eku'));
     case 'soft-eku':
-      return reply(resign(stamp(query), 'tsa_soft_eku'));
+      return reply(resign(pki.stamp(query), 'tsa_soft_eku'));
     case 'as-data':
-      return reply(resign(stamp(query), 'tsa', true));
+      return reply(resign(pki.stamp(query), 'tsa', true));
     case 'good':
-      lastReply = stamp(query);
+      lastReply = pki.stamp(query);
       return reply(lastReply);
   }
 }
@@ -228,36 +132,16 @@ function failure(code: string, message: string): object {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vaultmesh-it-rfc3161-'));
-  writeFileSync(join(dir, 'openssl.cnf'), OPENSSL_CNF);
-  writeFileSync(join(dir, 'serial'), '01\n');
-  makeRoot('ca', 'VaultMesh Test Root');
-  makeLeaf('tsa', 'VaultMesh Test TSA', 'ca', 'v3_tsa', true);
-  makeLeaf('tsa_no_eku', 'TSA Without EKU', 'ca', 'v3_no_eku');
-  makeLeaf('tsa_soft_eku', 'TSA With Non-critical EKU', 'ca', 'v3_soft_eku');
-  makeRoot('ca2', 'Untrusted Root');
-  makeLeaf('tsa2', 'Untrusted TSA', 'ca2', 'v3_tsa');
+  pki = new TestPki(dir);
+  pki.makeTsa();
+  pki.makeLeaf('tsa_no_eku', 'TSA Without EKU', 'ca', 'v3_no_eku');
+  pki.makeLeaf('tsa_soft_eku', 'TSA With Non-critical EKU', 'ca', 'v3_soft_eku');
+  pki.makeRoot('ca2', 'Untrusted Root');
+  pki.makeLeaf('tsa2', 'Untrusted TSA', 'ca2', 'v3_tsa');
   writeFileSync(join(dir, 'not-a-cert.pem'), 'hello\n');
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      if (req.method !== 'POST' || req.headers['content-type'] !== 'application/timestamp-query') {
-        res.writeHead(415).end();
-        return;
-      }
-      answer(Buffer.concat(chunks), res);
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tsa`;
-  let open = true;
-  closeServer = async () => {
-    if (!open) return;
-    open = false;
-    server.closeAllConnections();
-    await new Promise<void>((done) => server.close(() => done()));
-  };
+  const server = await startTsaServer(answer);
+  url = server.url;
+  closeServer = server.close;
 });
 
 afterAll(async () => {

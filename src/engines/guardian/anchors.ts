@@ -12,7 +12,7 @@ import type { Ledger } from '../../ledger/ledger.js';
 import { nodeTreeHasher } from '../../ledger/node-hasher.js';
 import type { AnchorBackend } from './backend.js';
 import type { GuardianConfig } from './config.js';
-import { lastAnchor } from './cycle.js';
+import { divergences, lastAnchor } from './cycle.js';
 
 const digestOf = (statement: AnchorStatement) => fromHex(statement.combined_root.slice('sha256:'.length));
 
@@ -47,6 +47,12 @@ export function anchorStatus(
   return backends.map((b) => {
     const success = latest(ledger, 'anchor_success', b.name);
     const failure = latest(ledger, 'anchor_failure', b.name);
+    const upgrade = latest(ledger, 'anchor_upgrade', b.name);
+    // An upgrade of the latest anchor (an OpenTimestamps attestation arrived) is its status now.
+    const current =
+      upgrade !== undefined && success !== undefined && upgrade.body.anchor_id === success.body.anchor_id
+        ? upgrade
+        : success;
     const age = success === undefined ? null : Math.round((now.getTime() - Date.parse(success.ts)) / 1000);
     return {
       backend: b.name,
@@ -55,7 +61,7 @@ export function anchorStatus(
       last_anchor: success === undefined ? null : String(success.body.anchor_id),
       combined_root: success === undefined ? null : String(success.body.combined_root),
       anchored_at: success?.ts ?? null,
-      status: success === undefined ? null : String(success.body.status),
+      status: current === undefined ? null : String(current.body.status),
       age_seconds: age,
       stale: age === null || age * 1000 > config.stale_after,
       last_failure:
@@ -200,8 +206,12 @@ export async function verifyAnchor(
     }
     return { detail: `${statement.heads.length} scroll heads hash to ${statement.combined_root}` };
   });
+  // The scrolls as they are on disk now, not as their sidecars remember them: an edit in place shows.
+  const diverged = await divergences(ledger, statement.heads);
   for (const head of statement.heads) {
     await judge(`scroll:${head.scroll}`, async () => {
+      const divergence = diverged.find((d) => d.scroll === head.scroll);
+      if (divergence !== undefined) throw new VaultMeshError('CONSISTENCY_MISMATCH', divergence.reason);
       const { oldRoot, newSize } = ledger.consistency(head.scroll, head.size);
       if (`sha256:${toHex(oldRoot)}` !== head.root) {
         throw new VaultMeshError(

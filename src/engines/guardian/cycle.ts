@@ -64,12 +64,36 @@ export function lastAnchor(ledger: Ledger): AnchorStatement | undefined {
 }
 
 /** Scrolls that no longer extend the heads of `anchored`: truncated, rewritten, or failing verification. */
-async function divergences(
+/**
+ * The newest anchored head of every scroll, with the anchor it is in: a cycle limited to some
+ * scrolls must not let the others fall out of the divergence check.
+ */
+export function latestAnchoredHeads(ledger: Ledger): Array<AnchoredHead & { anchor_id: string }> {
+  const store = new AnchorStore(ledger.dataDir);
+  const heads = new Map<string, AnchoredHead & { anchor_id: string }>();
+  const seen = new Set<string>();
+  for (const receipt of ledger.query('guardian', {
+    types: ['anchor_success'],
+    reverse: true,
+    limit: Number.MAX_SAFE_INTEGER,
+  })) {
+    const id = String(receipt.body.anchor_id);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const head of store.statement(id).heads)
+      if (!heads.has(head.scroll)) heads.set(head.scroll, { ...head, anchor_id: id });
+    if (heads.size === SCROLLS.length) break;
+  }
+  return [...heads.values()];
+}
+
+/** Scrolls that no longer extend their anchored heads: truncated, rewritten, or failing verification. */
+export async function divergences(
   ledger: Ledger,
-  anchored: AnchorStatement,
+  anchoredHeads: readonly AnchoredHead[],
 ): Promise<Omit<CycleResult['divergences'][number], 'seq'>[]> {
   const found: Omit<CycleResult['divergences'][number], 'seq'>[] = [];
-  for (const head of anchored.heads) {
+  for (const head of anchoredHeads) {
     const scroll = getScroll(head.scroll);
     const report = await verifyScroll(ledger, scroll, { deep: false });
     const diverged = (reason: string, currentSize: number) =>
@@ -138,9 +162,9 @@ export async function runAnchorCycle(
     divergences: [],
   };
 
-  const previous = lastAnchor(ledger);
-  if (previous !== undefined) {
-    const diverged = await divergences(ledger, previous);
+  const anchoredHeads = latestAnchoredHeads(ledger);
+  if (anchoredHeads.length > 0) {
+    const diverged = await divergences(ledger, anchoredHeads);
     if (diverged.length > 0) {
       const appended = await ledger.emit(
         diverged.map((d) => ({
@@ -148,8 +172,8 @@ export async function runAnchorCycle(
           type: 'anchor_divergence',
           body: {
             ...d,
-            anchor_id: previous.id,
-            anchored_root: previous.heads.find((h) => h.scroll === d.scroll)!.root,
+            anchor_id: anchoredHeads.find((h) => h.scroll === d.scroll)!.anchor_id,
+            anchored_root: anchoredHeads.find((h) => h.scroll === d.scroll)!.root,
           },
           tags: ['guardian', 'divergence', d.scroll],
         })),
