@@ -10,166 +10,18 @@
  *
  * The answers are assembled byte by byte here, with node:crypto, not with the code under test.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/core/bytes.js';
 import { VaultMeshError } from '../../src/core/errors.js';
 import { allAttestations, parseDetachedTimestamp } from '../../src/core/ots.js';
 import type { EvidenceFile } from '../../src/engines/guardian/backend.js';
 import { createOtsBackend, otsConfigSchema } from '../../src/engines/guardian/backends/ots.js';
-
-const PENDING_TAG = Buffer.from('83dfe30d2ef90c8e', 'hex');
-const BITCOIN_TAG = Buffer.from('0588960d73d71901', 'hex');
+import { closeCalendars, downUrl, startCalendar } from '../helpers/calendar.js';
 
 const sha256 = (...parts: Buffer[]): Buffer => createHash('sha256').update(Buffer.concat(parts)).digest();
 
-function varuint(value: number): Buffer {
-  const out: number[] = [];
-  do {
-    const low = value % 128;
-    value = Math.floor(value / 128);
-    out.push(value > 0 ? low | 0x80 : low);
-  } while (value > 0);
-  return Buffer.from(out);
-}
-
-const varbytes = (bytes: Buffer): Buffer => Buffer.concat([varuint(bytes.length), bytes]);
-
-type Mode = 'ok' | 'garbage' | 'huge' | 'http500' | 'hang' | 'foreign-uri';
-
-interface Calendar {
-  url: string;
-  /** Every request: method, path, headers and body. */
-  requests: Array<{ method: string; path: string; headers: IncomingHttpHeaders; body: Buffer }>;
-  /** Puts every commitment received so far in block `height`. */
-  mine(height: number): void;
-  /** The merkle root (internal byte order) a mined commitment's path ends in. */
-  merkleRoot(commitment: string): Buffer;
-  close(): Promise<void>;
-}
-
-const servers: Server[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-async function listen(server: Server): Promise<string> {
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function startCalendar(mode: Mode = 'ok'): Promise<Calendar> {
-  const pending = new Set<string>();
-  const mined = new Map<string, { answer: Buffer; root: Buffer }>();
-  const requests: Calendar['requests'] = [];
-  let url = '';
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      requests.push({ method: req.method!, path: req.url!, headers: req.headers, body });
-      if (mode === 'hang') return;
-      if (mode === 'http500') {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
-        return;
-      }
-      if (req.method === 'POST' && req.url === '/digest') {
-        if (mode === 'garbage' || mode === 'huge') {
-          const body = mode === 'garbage' ? 'not a timestamp' : Buffer.alloc(20_000, 0xff);
-          res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
-          return;
-        }
-        const nonce = randomBytes(16);
-        const index = Buffer.alloc(4);
-        index.writeUInt32BE(Math.floor(Date.now() / 1000));
-        const mac = randomBytes(8);
-        const commitment = Buffer.concat([index, sha256(body, nonce), mac]);
-        pending.add(commitment.toString('hex'));
-        const uri = Buffer.from(mode === 'foreign-uri' ? 'http://127.0.0.2:9' : url);
-        const answer = Buffer.concat([
-          Buffer.of(0xf0),
-          varbytes(nonce),
-          Buffer.of(0x08, 0xf1),
-          varbytes(index),
-          Buffer.of(0xf0),
-          varbytes(mac),
-          Buffer.of(0x00),
-          PENDING_TAG,
-          varbytes(varbytes(uri)),
-        ]);
-        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(answer);
-        return;
-      }
-      const match = /^\/timestamp\/([0-9a-f]+)$/.exec(req.url ?? '');
-      if (req.method === 'GET' && match !== null) {
-        const found = mined.get(match[1]!);
-        if (found === undefined) {
-          const reason = pending.has(match[1]!) ? 'Pending confirmation in Bitcoin blockchain' : 'Not found';
-          res.writeHead(404, { 'content-type': 'text/plain' }).end(reason);
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(found.answer);
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    });
-  });
-  url = await listen(server);
-
-  return {
-    url,
-    requests,
-    mine(height) {
-      for (const hex of pending) {
-        const commitment = Buffer.from(hex, 'hex');
-        // A transaction whose OP_RETURN output carries sha256(commitment), then its merkle branch.
-        const txPrefix = randomBytes(60);
-        const txSuffix = Buffer.from('0000000000', 'hex');
-        const sibling = randomBytes(32);
-        const txid = sha256(sha256(txPrefix, sha256(commitment), txSuffix));
-        const root = sha256(sha256(txid, sibling));
-        const answer = Buffer.concat([
-          Buffer.of(0x08, 0xf1),
-          varbytes(txPrefix),
-          Buffer.of(0xf0),
-          varbytes(txSuffix),
-          Buffer.of(0x08, 0x08, 0xf0),
-          varbytes(sibling),
-          Buffer.of(0x08, 0x08, 0x00),
-          BITCOIN_TAG,
-          varbytes(varuint(height)),
-        ]);
-        mined.set(hex, { answer, root });
-      }
-      pending.clear();
-    },
-    merkleRoot(commitment) {
-      return mined.get(commitment)!.root;
-    },
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-/** A URL nothing listens on: a server that was started and stopped. */
-async function downUrl(): Promise<string> {
-  const server = createServer();
-  const url = await listen(server);
-  servers.splice(servers.indexOf(server), 1);
-  await new Promise((resolve) => server.close(resolve));
-  return url;
-}
+afterEach(closeCalendars);
 
 function backend(calendars: string[], options: { timeout_ms?: number; min_calendars?: number } = {}) {
   return createOtsBackend(otsConfigSchema.parse({ name: 'ots-test', calendars, ...options }));
