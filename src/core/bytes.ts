@@ -66,6 +66,11 @@ function checkLength(bytes: Uint8Array, field: string, expected: number | undefi
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return concatAll(parts);
+}
+
+/** concatBytes for any number of parts: a large proof has too many to spread as arguments. */
+export function concatAll(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const p of parts) length += p.length;
   const out = new Uint8Array(length);

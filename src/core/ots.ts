@@ -15,7 +15,7 @@
 import { ripemd160, sha1 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { concatBytes, equalBytes, fromHex, toHex } from './bytes.js';
+import { concatAll, concatBytes, equalBytes, fromHex, toHex } from './bytes.js';
 import { VaultMeshError } from './errors.js';
 
 /** Shown by a hex dump as text, yet identified as binary data by `file` (reference comment). */
@@ -591,20 +591,7 @@ function writeTimestamp(out: Uint8Array[], ts: Timestamp, depth: number): void {
 export function serializeTimestamp(ts: Timestamp): Uint8Array {
   const out: Uint8Array[] = [];
   writeTimestamp(out, ts, 0);
-  return join(out);
-}
-
-/** concatBytes for any number of parts: a large proof has too many to spread as arguments. */
-function join(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatAll(out);
 }
 
 /** @throws VaultMeshError INVALID_ARGUMENT for an empty branch or a digest of the wrong length. */

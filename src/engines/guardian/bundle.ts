@@ -5,13 +5,20 @@
  * whole chain offline, down to the TSA's signature or the OpenTimestamps operations.
  */
 import { fromBase64, toBase64 } from '../../core/bytes.js';
-import { formatBundle, parseBundle, type BundleAnchor, type VerifiedBundle } from '../../core/bundle.js';
+import {
+  formatBundle,
+  parseBundle,
+  verifyBundle,
+  type BundleAnchor,
+  type VerifiedBundle,
+} from '../../core/bundle.js';
 import { openCheckpoint } from '../../core/checkpoint.js';
 import { isVaultMeshError } from '../../core/errors.js';
 import type { NoteVerifier } from '../../core/note.js';
 import { parseTlogProof } from '../../core/tlog-proof.js';
 import { AnchorStore } from '../../ledger/anchor-store.js';
 import type { Ledger } from '../../ledger/ledger.js';
+import { nodeTreeHasher } from '../../ledger/node-hasher.js';
 import { coveringAnchor } from './anchors.js';
 import type { BackendKind, VerifiedAnchor } from './backend.js';
 import { verifyLocalEvidence } from './backends/local.js';
@@ -129,4 +136,36 @@ export async function verifyAnchorEvidence(
     }
   }
   return verdicts;
+}
+
+/**
+ * A bundle verified to the end: receipt, inclusion, signed checkpoint and, when it carries one, the
+ * anchor and each backend's evidence. Every interface reports bundles in this one shape.
+ * @throws VaultMeshError when the bundle itself does not hold (see core verifyBundle).
+ */
+export async function verifyBundleReport(text: string, options: EvidenceOptions) {
+  const verified = verifyBundle(text, [options.verifier], nodeTreeHasher);
+  const anchor =
+    verified.anchor === undefined
+      ? null
+      : {
+          id: verified.anchor.statement.id,
+          combined_root: verified.anchor.statement.combined_root,
+          evidence: await verifyAnchorEvidence(verified.anchor, options),
+        };
+  return {
+    ok: anchor === null || anchor.evidence.every((e) => e.status !== 'fail'),
+    scroll: verified.receipt.scroll,
+    seq: verified.receipt.seq,
+    type: verified.receipt.type,
+    ts: verified.receipt.ts,
+    root_hash: verified.receipt.root_hash,
+    checkpoint: {
+      origin: verified.checkpoint.origin,
+      size: verified.checkpoint.size,
+      root: toBase64(verified.checkpoint.rootHash),
+    },
+    signedBy: verified.signedBy.map((k) => k.name),
+    anchor,
+  };
 }

@@ -1,7 +1,6 @@
 /** What each `vm` command does: parse its arguments, call the ledger, print the result. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { toBase64, toHex } from '../../core/bytes.js';
-import { verifyBundle as verifyBundleText } from '../../core/bundle.js';
 import { VaultMeshError } from '../../core/errors.js';
 import { parseVerifierKey } from '../../core/note.js';
 import { SCROLLS, getReceiptType, getScroll } from '../../core/scrolls/index.js';
@@ -9,7 +8,6 @@ import { DataDir, resolveDataDir } from '../../ledger/data-dir.js';
 import { initDataDir } from '../../ledger/init.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { importLegacy, reindexScroll } from '../../ledger/maintenance.js';
-import { nodeTreeHasher } from '../../ledger/node-hasher.js';
 import { verifyScroll } from '../../ledger/verify.js';
 import type { AnyOperation } from '../../engines/framework/engine.js';
 import { parseCount, parseTime, parseWhere } from '../params.js';
@@ -277,38 +275,12 @@ export async function verifyBundle(
   } catch (cause) {
     throw new VaultMeshError('IO_ERROR', `cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
-  const verifier = parseVerifierKey(o.vkey ?? readLocalVkey(g));
-  const verified = verifyBundleText(text, [verifier], nodeTreeHasher);
-  let anchor = null;
-  if (verified.anchor !== undefined) {
-    const { verifyAnchorEvidence } = await import('../../engines/guardian/bundle.js');
-    const evidence = await verifyAnchorEvidence(verified.anchor, {
-      verifier,
-      cwd: process.cwd(),
-      ...(o.tsaCa === undefined ? {} : { tsaCa: o.tsaCa }),
-    });
-    anchor = {
-      id: verified.anchor.statement.id,
-      combined_root: verified.anchor.statement.combined_root,
-      evidence,
-    };
-  }
-  const ok = anchor === null || anchor.evidence.every((e) => e.status !== 'fail');
-  const result = {
-    ok,
-    scroll: verified.receipt.scroll,
-    seq: verified.receipt.seq,
-    type: verified.receipt.type,
-    ts: verified.receipt.ts,
-    root_hash: verified.receipt.root_hash,
-    checkpoint: {
-      origin: verified.checkpoint.origin,
-      size: verified.checkpoint.size,
-      root: toBase64(verified.checkpoint.rootHash),
-    },
-    signedBy: verified.signedBy.map((k) => k.name),
-    anchor,
-  };
+  const { verifyBundleReport } = await import('../../engines/guardian/bundle.js');
+  const result = await verifyBundleReport(text, {
+    verifier: parseVerifierKey(o.vkey ?? readLocalVkey(g)),
+    cwd: process.cwd(),
+    ...(o.tsaCa === undefined ? {} : { tsaCa: o.tsaCa }),
+  });
   emitResult(g.format, result, (r) =>
     [
       `${r.ok ? 'ok' : 'FAIL'}: ${r.scroll} seq ${r.seq} (${r.type}, ${r.ts}) is in the tree of ${r.checkpoint.size} receipts signed by ${r.signedBy.join(', ')}`,
@@ -320,7 +292,7 @@ export async function verifyBundle(
           ]),
     ].join('\n'),
   );
-  if (!ok) process.exitCode = 4;
+  if (!result.ok) process.exitCode = 4;
 }
 
 function readLocalVkey(g: GlobalOptions): string {

@@ -7,7 +7,7 @@
 import { McpServer, type ToolCallback } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { MAX_BUNDLE_BYTES, verifyBundle } from '../../core/bundle.js';
+import { MAX_BUNDLE_BYTES } from '../../core/bundle.js';
 import { toBase64, toHex } from '../../core/bytes.js';
 import { isVaultMeshError, type VaultMeshError } from '../../core/errors.js';
 import { parseVerifierKey } from '../../core/note.js';
@@ -16,10 +16,9 @@ import { ENGINES } from '../../engines/registry.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { anchorStatus } from '../../engines/guardian/anchors.js';
 import type { AnchorBackend } from '../../engines/guardian/backend.js';
-import { anchoredBundle } from '../../engines/guardian/bundle.js';
+import { anchoredBundle, verifyBundleReport } from '../../engines/guardian/bundle.js';
 import type { GuardianConfig } from '../../engines/guardian/config.js';
 import type { CycleResult } from '../../engines/guardian/cycle.js';
-import { nodeTreeHasher } from '../../ledger/node-hasher.js';
 import type { Access, Caller, Need } from '../access.js';
 
 export interface McpServerOptions {
@@ -282,25 +281,10 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       annotations: readOnly,
     },
     () => ({ capability: 'read' }),
-    (input) => {
+    async (input) => {
       const verifier = input.vkey === undefined ? ledger.identity.verifier : parseVerifierKey(input.vkey);
-      const verified = verifyBundle(input.bundle, [verifier], nodeTreeHasher);
-      return {
-        result: {
-          ok: true,
-          scroll: verified.receipt.scroll,
-          seq: verified.receipt.seq,
-          type: verified.receipt.type,
-          ts: verified.receipt.ts,
-          root_hash: verified.receipt.root_hash,
-          checkpoint: {
-            origin: verified.checkpoint.origin,
-            size: verified.checkpoint.size,
-            root: toBase64(verified.checkpoint.rootHash),
-          },
-          signedBy: verified.signedBy.map((k) => k.name),
-        },
-      };
+      const result = await verifyBundleReport(input.bundle, { verifier, cwd: ledger.dataDir.root });
+      return { result, failed: !result.ok };
     },
   );
 
