@@ -38,6 +38,9 @@ const CODES = {
   AMBIGUOUS_RUN: 'input',
   DEPLOYMENT_CONFLICT: 'input',
   ENGINE_EXISTS: 'input',
+  INVALID_EVENT: 'input',
+  ACTION_DECIDED: 'input',
+  RESERVED_TYPE: 'input',
   // lookups
   UNKNOWN_SCROLL: 'not_found',
   UNKNOWN_TYPE: 'not_found',
@@ -49,6 +52,9 @@ const CODES = {
   NO_ACTIVE_RUN: 'not_found',
   FILE_MISSING: 'not_found',
   NOT_RECORDED: 'not_found',
+  UNKNOWN_SESSION: 'not_found',
+  UNKNOWN_ACTION: 'not_found',
+  AGENT_NOT_FOUND: 'not_found',
   // verification: the evidence of tampering or a proof that does not hold
   INCLUSION_MISMATCH: 'verification',
   CONSISTENCY_MISMATCH: 'verification',

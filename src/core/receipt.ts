@@ -112,6 +112,21 @@ export function validateDraft(draft: ReceiptDraft, maxBodyBytes = DEFAULT_MAX_BO
   return validated;
 }
 
+/**
+ * For the generic append paths: refuses a type its engine alone may write.
+ * @throws VaultMeshError RESERVED_TYPE naming who writes it.
+ */
+export function assertAppendable(draft: Pick<ReceiptDraft, 'scroll' | 'type'>): void {
+  const scroll = getScroll(draft.scroll);
+  const definition = getReceiptType(scroll, draft.type);
+  if (definition.reserved !== undefined) {
+    throw new VaultMeshError('RESERVED_TYPE', `${definition.type} receipts cannot be appended directly`, {
+      hint: `they are ${definition.reserved}`,
+      evidence: { field: 'type', type: definition.type },
+    });
+  }
+}
+
 function validateTags(tags: readonly string[]): string[] {
   if (tags.length > MAX_TAGS) {
     throw new VaultMeshError('INVALID_ARGUMENT', `at most ${MAX_TAGS} tags are allowed, got ${tags.length}`);

@@ -28,6 +28,8 @@ const configSchema = z.strictObject({
     .prefault({}),
   /** Validated by the Guardian itself (engines/guardian/config.ts), which knows its backends. */
   guardian: z.record(z.string(), z.unknown()).optional(),
+  /** Validated by the Console engine (engines/console/config.ts). */
+  console: z.record(z.string(), z.unknown()).optional(),
   http: z
     .strictObject({
       host: z.string().min(1).max(255).default('127.0.0.1'),

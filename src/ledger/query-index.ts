@@ -23,6 +23,8 @@ export interface ReceiptQuery {
   from?: string;
   /** Exclusive upper bound on `ts` (ISO 8601). */
   to?: string;
+  /** Only receipts of this session (the envelope's `session_id`). */
+  session?: string;
   /** Every tag must be present. */
   tags?: readonly string[];
   where?: readonly WhereClause[];
@@ -46,8 +48,13 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS receipts_ts ON receipts (scroll, ts);
   CREATE TABLE IF NOT EXISTS tags (scroll TEXT NOT NULL, tag TEXT NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (scroll, tag, seq)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS sessions (scroll TEXT NOT NULL, session_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (scroll, session_id, seq)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS indexed (scroll TEXT PRIMARY KEY, size INTEGER NOT NULL, last_leaf BLOB);
 `;
+/** Bumped whenever SCHEMA changes: an index of another version is dropped and rebuilt from the JSONL. */
+const SCHEMA_VERSION = 2;
+const TABLES = ['receipts', 'tags', 'sessions', 'indexed'];
 
 const BATCH = 10_000;
 const PATH = Symbol('path');
@@ -71,7 +78,15 @@ export class QueryIndex {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 15000');
-      this.db.exec(SCHEMA);
+      this.db
+        .transaction(() => {
+          if (this.db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+            for (const table of TABLES) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
+            this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+          }
+          this.db.exec(SCHEMA);
+        })
+        .immediate();
     } catch (cause) {
       throw new VaultMeshError(
         'IO_ERROR',
@@ -90,8 +105,7 @@ export class QueryIndex {
 
   reset(scroll: string): void {
     this.db.transaction(() => {
-      for (const table of ['receipts', 'tags', 'indexed'])
-        this.db.prepare(`DELETE FROM ${table} WHERE scroll = ?`).run(scroll);
+      for (const table of TABLES) this.db.prepare(`DELETE FROM ${table} WHERE scroll = ?`).run(scroll);
     })();
   }
 
@@ -106,6 +120,9 @@ export class QueryIndex {
       'INSERT INTO receipts (scroll, seq, type, ts, body) VALUES (?, ?, ?, ?, ?)',
     );
     const insertTag = this.db.prepare('INSERT OR IGNORE INTO tags (scroll, tag, seq) VALUES (?, ?, ?)');
+    const insertSession = this.db.prepare(
+      'INSERT OR IGNORE INTO sessions (scroll, session_id, seq) VALUES (?, ?, ?)',
+    );
     const record = this.db.prepare(
       'INSERT INTO indexed (scroll, size, last_leaf) VALUES (?, ?, ?) ON CONFLICT (scroll) DO UPDATE SET size = excluded.size, last_leaf = excluded.last_leaf',
     );
@@ -115,14 +132,22 @@ export class QueryIndex {
         // The scroll was rebuilt or rewritten under us: start this scroll's index over.
         this.db.prepare('DELETE FROM receipts WHERE scroll = ?').run(scroll);
         this.db.prepare('DELETE FROM tags WHERE scroll = ?').run(scroll);
+        this.db.prepare('DELETE FROM sessions WHERE scroll = ?').run(scroll);
         state = undefined;
       }
       const from = state?.size ?? 0;
       const to = Math.min(log.size, from + BATCH);
       for (const { seq, line } of log.readLines(from, to)) {
-        const receipt = JSON.parse(line) as { type: string; ts: string; tags: string[]; body: unknown };
+        const receipt = JSON.parse(line) as {
+          type: string;
+          ts: string;
+          tags: string[];
+          body: unknown;
+          session_id?: string;
+        };
         insert.run(scroll, seq, receipt.type, receipt.ts, JSON.stringify(receipt.body));
         for (const tag of receipt.tags) insertTag.run(scroll, tag, seq);
+        if (receipt.session_id !== undefined) insertSession.run(scroll, receipt.session_id, seq);
       }
       record.run(scroll, to, to === 0 ? null : Buffer.from(log.tree.readNode(0, to - 1)));
       return to;
@@ -154,6 +179,10 @@ export class QueryIndex {
     if (q.to !== undefined) {
       clauses.push('ts < ?');
       params.push(q.to);
+    }
+    if (q.session !== undefined) {
+      clauses.push('seq IN (SELECT seq FROM sessions WHERE scroll = ? AND session_id = ?)');
+      params.push(log.scroll.name, q.session);
     }
     for (const tag of q.tags ?? []) {
       clauses.push('seq IN (SELECT seq FROM tags WHERE scroll = ? AND tag = ?)');

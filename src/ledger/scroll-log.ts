@@ -139,6 +139,11 @@ export class ScrollLog {
     });
   }
 
+  /** Appends only if the scroll is still empty once the lock is held: a genesis receipt, written once. */
+  appendIfEmpty(drafts: readonly ValidatedDraft[]): Promise<AppendedReceipt[]> {
+    return this.locked(() => (this.size === 0 ? this.writeBatch(drafts) : []));
+  }
+
   /** The line at `seq`, without its newline. */
   readLine(seq: number): string {
     if (!Number.isSafeInteger(seq) || seq < 0 || seq >= this.size) {

@@ -6,6 +6,11 @@ export interface ReceiptTypeDefinition {
   readonly description: string;
   /** Schema of the receipt body (the seeds' "payload fields"). Unknown extra fields are kept. */
   readonly body: z.ZodType<Record<string, unknown>>;
+  /**
+   * Set for types that only their engine may write (an approval, say): the generic append paths
+   * (`vm emit`, the receipts API, MCP emit) refuse them, naming who writes them instead.
+   */
+  readonly reserved?: string;
 }
 
 export interface ScrollDefinition {
