@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { bodyWith, count, defineScroll, hashRef, identifier } from './define.js';
 
+const actionId = z.string().regex(/^act-[0-9a-f]{16}$/, 'expected act-<16 hex>');
+
 export const consoleScroll = defineScroll({
   name: 'console',
   title: 'Console',
@@ -41,7 +43,8 @@ export const consoleScroll = defineScroll({
         command: z.string().min(1),
         args_hash: hashRef,
         exit_code: z.number().int(),
-        duration_ms: count,
+        /** From the call's announcement to its outcome, by the agent's clock; null when the announcement is missing. */
+        duration_ms: count.nullable(),
       }),
     },
     {
@@ -63,6 +66,11 @@ export const consoleScroll = defineScroll({
         params_hash: hashRef,
         result_hash: hashRef.nullable(),
         capability_used: z.string().optional(),
+        /** `pre`: the call as the agent asked for it, with the policy's gate; `post`/`failure`: its outcome. */
+        phase: z.enum(['pre', 'post', 'failure']).optional(),
+        tool_use_id: z.string().min(1).optional(),
+        action_id: actionId.optional(),
+        gate: z.enum(['none', 'policy', 'approval']).optional(),
       }),
     },
     {
@@ -73,7 +81,14 @@ export const consoleScroll = defineScroll({
         approved: z.boolean(),
         approver: z.string().min(1),
         reason: z.string(),
+        /** What the decision is bound to: this call, these arguments, this policy. */
+        action_id: actionId.optional(),
+        tool_name: z.string().min(1).optional(),
+        args_hash: hashRef.optional(),
+        policy_hash: hashRef.optional(),
+        decided_by: z.enum(['person', 'policy', 'timeout']).optional(),
       }),
+      reserved: 'written only by vm console approve|reject, the approvals API and the policy itself',
     },
     {
       type: 'console_git_commit',
@@ -86,6 +101,16 @@ export const consoleScroll = defineScroll({
         message_hash: hashRef,
         signed: z.boolean(),
       }),
+    },
+    {
+      type: 'console_prompt',
+      description: 'A prompt given to the agent (its hash; the text only when content is stored).',
+      body: bodyWith({ prompt_hash: hashRef, prompt_chars: count }),
+    },
+    {
+      type: 'console_turn_end',
+      description: 'The agent (or one of its sub-agents) finished responding.',
+      body: bodyWith({ subagent: z.boolean(), message_hash: hashRef.nullable() }),
     },
     {
       type: 'console_agent_spawn',

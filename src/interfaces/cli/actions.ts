@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { toBase64, toHex } from '../../core/bytes.js';
 import { VaultMeshError } from '../../core/errors.js';
+import { assertAppendable } from '../../core/receipt.js';
 import { parseVerifierKey } from '../../core/note.js';
 import { SCROLLS, getReceiptType, getScroll } from '../../core/scrolls/index.js';
 import { DataDir, resolveDataDir } from '../../ledger/data-dir.js';
@@ -127,6 +128,7 @@ export async function emit(
     ...(o.session ? { session_id: o.session } : {}),
   };
   await withLedger(g, async (ledger) => {
+    assertAppendable(draft);
     const [appended] = await ledger.emit([draft]);
     const published = await ledger.publish(scroll);
     const receipt = appended!.receipt;

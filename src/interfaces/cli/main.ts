@@ -173,6 +173,145 @@ export function buildProgram(engines: readonly Engine[] = [], engineCommand = fa
       'anchor the scrolls to outside time (RFC 3161, OpenTimestamps, Ethereum) and watch for divergence',
     );
   const guardianActions = () => import('./guardian.js');
+  const consoleCommand = program
+    .command('console')
+    .description('AI coding-agent sessions: hooks, sessions, approvals, audit (the Console scroll)');
+  const consoleActions = () => import('./console.js');
+  consoleCommand
+    .command('hook')
+    .description("handle one agent hook event from stdin (what Claude Code's hooks run; see install-hooks)")
+    .option('--node <url>', 'the node to hand events to (default: $VAULTMESH_URL or http://127.0.0.1:9110)')
+    .option(
+      '--token-file <file>',
+      'a file holding the token (default: $VAULTMESH_TOKEN_FILE or $VAULTMESH_TOKEN)',
+    )
+    .option('--wait <seconds>', 'how long a call may wait for an approval before it is denied')
+    .option('--fail-open', 'let calls run when the node cannot be reached (default: refuse them)')
+    .option('--store-content', 'send prompt text too (the node keeps it only if [console] store_content)')
+    .action(async () => {
+      const { main: hook } = await import('../hooks/main.js');
+      process.exitCode = await hook(process.argv.slice(process.argv.indexOf('hook') + 1));
+    });
+  consoleCommand
+    .command('install-hooks')
+    .description('write Claude Code hook settings that record every session event on this node')
+    .option('--project <dir>', 'the project the agent works in', '.')
+    .addOption(
+      new Option(
+        '--scope <scope>',
+        'which settings file: .claude/settings.local.json, .claude/settings.json or ~/.claude/settings.json',
+      )
+        .choices(['local', 'project', 'user'])
+        .default('local'),
+    )
+    .option('--node <url>', "the node the hooks talk to (default: this data directory's [http] address)")
+    .action(
+      run(async (_a, g, o: { project: string; scope: 'local' | 'project' | 'user'; node?: string }) =>
+        (await consoleActions()).installHooks(g, o),
+      ),
+    );
+  consoleCommand
+    .command('spawn')
+    .description('start an agent on a task under a session contract, its hooks aimed at this node')
+    .argument('<agent>', 'claude or opencode')
+    .requiredOption('--task <text>', 'what the agent is to do')
+    .option('--project <dir>', 'the directory it works in', '.')
+    .option('--model <id>', 'the model to ask the agent to use')
+    .option('--bin <path>', "the agent's executable, if not on PATH under its usual name")
+    .option('--caller <did>', 'who asks for the session (default: [console] approver or did:vm:human:<user>)')
+    .option('--max-duration <minutes>', 'refuse calls after this many minutes')
+    .option('--max-files <n>', 'refuse edits to more than n distinct files')
+    .option(
+      '--require-approval <rules...>',
+      'action types or tool patterns that wait for a person, e.g. git_push "Bash(npm publish:*)"',
+    )
+    .option('--sandbox', 'refuse writes outside the project; every shell command waits for approval')
+    .option('--node <url>', 'the node the hooks talk to')
+    .action(
+      run(
+        async (
+          _a,
+          g,
+          agent: string,
+          o: Parameters<Awaited<ReturnType<typeof consoleActions>>['spawnCommand']>[2],
+        ) => (await consoleActions()).spawnCommand(g, agent, o),
+      ),
+    );
+  const session = consoleCommand.command('session').description('sessions, derived from their receipts');
+  session
+    .command('list')
+    .description('sessions with their counts, pending approvals and flags')
+    .addOption(
+      new Option('--status <status>', 'only sessions in this state').choices(['active', 'ended', 'killed']),
+    )
+    .option('--agent-type <type>', 'only this agent, e.g. claude-code')
+    .action(
+      run(async (_a, g, o: { status?: 'active' | 'ended' | 'killed'; agentType?: string }) =>
+        (await consoleActions()).sessionList(g, o),
+      ),
+    );
+  session
+    .command('show')
+    .description("one session's state: counts, task, contract, approvals, flags")
+    .argument('<session-id>')
+    .action(run(async (_a, g, id: string) => (await consoleActions()).sessionShow(g, id)));
+  session
+    .command('kill')
+    .description('end a session: its later calls are refused, and a process spawn started is stopped')
+    .argument('<session-id>')
+    .requiredOption('--reason <text>', 'why, for the record')
+    .action(
+      run(async (_a, g, id: string, o: { reason: string }) => (await consoleActions()).sessionKill(g, id, o)),
+    );
+  consoleCommand
+    .command('approvals')
+    .description('calls waiting for a person')
+    .command('pending')
+    .description('list the calls waiting for a person, oldest first')
+    .action(run(async (_a, g) => (await consoleActions()).approvalsPending(g)));
+  for (const [name, approved] of [
+    ['approve', true],
+    ['reject', false],
+  ] as const) {
+    consoleCommand
+      .command(name)
+      .description(
+        `${approved ? 'approve' : 'reject'} a held call; the decision is bound to that call's arguments`,
+      )
+      .argument('<action-id>')
+      .requiredOption('--reason <text>', 'why, for the record')
+      .option('--approver <did>', 'who decides (default: [console] approver or did:vm:human:<user>)')
+      .action(
+        run(async (_a, g, id: string, o: { reason: string; approver?: string }) =>
+          (await consoleActions()).decide(g, id, o, approved),
+        ),
+      );
+  }
+  consoleCommand
+    .command('history')
+    .description("a session's receipts in order")
+    .requiredOption('--session <id>', 'the session')
+    .option('--limit <n>', 'the last n receipts', '200')
+    .action(
+      run(async (_a, g, o: { session: string; limit: string }) => (await consoleActions()).history(g, o)),
+    );
+  consoleCommand
+    .command('audit')
+    .description('per session: constraints exceeded and gaps in the record; exit 4 when anything is found')
+    .option('--date <YYYY-MM-DD>', 'sessions active that day')
+    .option('--agent-type <type>', 'only this agent')
+    .action(
+      run(async (_a, g, o: { date?: string; agentType?: string }) => (await consoleActions()).audit(g, o)),
+    );
+  consoleCommand
+    .command('receipts')
+    .description('the newest Console receipts')
+    .option('--limit <n>', 'at most n', '100')
+    .option('--type <types...>', 'only these types')
+    .action(
+      run(async (_a, g, o: { limit: string; type?: string[] }) => (await consoleActions()).receipts(g, o)),
+    );
+
   guardian
     .command('anchor-now')
     .description('run one anchor cycle: check divergence, sign checkpoints, anchor the combined root')
@@ -294,6 +433,7 @@ const LEDGER_COMMANDS = new Set([
   'serve',
   'mcp',
   'guardian',
+  'console',
 ]);
 
 function firstCommand(args: readonly string[]): string | undefined {

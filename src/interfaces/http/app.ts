@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { toBase64, toHex, utf8 } from '../../core/bytes.js';
 import { parseJson } from '../../core/canonical.js';
 import { isVaultMeshError, VaultMeshError } from '../../core/errors.js';
-import type { Receipt, ReceiptDraft } from '../../core/receipt.js';
+import { assertAppendable, type Receipt, type ReceiptDraft } from '../../core/receipt.js';
 import { SCROLLS, getScroll } from '../../core/scrolls/index.js';
 import { encodeEntryBundle, parseTilePath, tileHashes, tileWidthAt } from '../../core/tiles.js';
 import type { AnyOperation, Engine } from '../../engines/framework/engine.js';
@@ -28,6 +28,11 @@ import { anchoredBundle } from '../../engines/guardian/bundle.js';
 import type { AnchorBackend } from '../../engines/guardian/backend.js';
 import type { GuardianConfig } from '../../engines/guardian/config.js';
 import type { CycleResult } from '../../engines/guardian/cycle.js';
+import { consoleEventSchema } from '../../core/console/events.js';
+import { decideAction, pendingApprovals } from '../../engines/console/approvals.js';
+import { killSession } from '../../engines/console/control.js';
+import type { ConsoleRecorder } from '../../engines/console/recorder.js';
+import { auditSessions, listSessions, sessionState } from '../../engines/console/sessions.js';
 import type { NodeMetrics } from './metrics.js';
 import { OpenApi } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
@@ -46,6 +51,8 @@ export interface AppOptions {
   log: Logger;
   /** The Guardian, for the seed's anchor routes. */
   guardian: { config: GuardianConfig; backends: readonly AnchorBackend[]; cycle: () => Promise<CycleResult> };
+  /** The Console engine's intake, shared by every request so a session's events queue in one place. */
+  console: ConsoleRecorder;
   /** The MCP server for one request's caller; served at /mcp (streamable HTTP, stateless). */
   mcp?: (caller: Caller) => McpServer;
 }
@@ -409,7 +416,9 @@ export function createApp(options: AppOptions): Hono<Env> {
     { summary: 'append one receipt', need: writeScroll, body: draftSchema, tag: 'ledger' },
     async (c) => {
       const draft = validate(draftSchema, await jsonBody(c, options.maxRequestBytes), 'body');
-      const [appended] = await ledger.emit([{ ...draft, scroll: scrollOf(c) } as ReceiptDraft]);
+      const request = { ...draft, scroll: scrollOf(c) } as ReceiptDraft;
+      assertAppendable(request);
+      const [appended] = await ledger.emit([request]);
       return c.json(appended!.receipt, 201);
     },
   );
@@ -428,6 +437,7 @@ export function createApp(options: AppOptions): Hono<Env> {
       const scrolls = new Set(receipts.map((r) => getScroll(r.scroll).name));
       for (const scroll of scrolls)
         await access.authorize(c.get('caller'), { capability: 'storage', scroll }, 'POST /v1/receipts/batch');
+      receipts.forEach(assertAppendable);
       const appended = await ledger.emit(receipts as ReceiptDraft[]);
       return c.json({ receipts: appended.map((a) => a.receipt) }, 201);
     },
@@ -559,6 +569,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     },
     async (c) => {
       const request = validate(consoleSchema, await jsonBody(c, options.maxRequestBytes), 'body');
+      assertAppendable({ scroll: 'console', type: request.type });
       const [appended] = await ledger.emit([
         {
           scroll: 'console',
@@ -569,6 +580,142 @@ export function createApp(options: AppOptions): Hono<Env> {
         },
       ]);
       return c.json({ ok: true, record: appended!.receipt }, 201);
+    },
+  );
+
+  // The Console engine: agent events in (the hook and the OpenCode plugin), sessions and approvals out.
+  route(
+    'post',
+    '/v1/console/events',
+    {
+      summary:
+        'record one agent event; for a call about to run, answer allow or deny (holding it for approval if the policy says so)',
+      need: () => ({ capability: 'storage', scroll: 'console' }),
+      body: consoleEventSchema,
+      tag: 'console',
+    },
+    async (c) => {
+      const event = validate(consoleEventSchema, await jsonBody(c, options.maxRequestBytes), 'body');
+      const sub = c.get('caller').claims?.sub;
+      const answer = await options.console.record(event, {
+        signal: c.req.raw.signal,
+        ...(sub === undefined ? {} : { caller: sub }),
+      });
+      return c.json(answer, 200);
+    },
+  );
+  const sessionFilterSchema = z.strictObject({
+    status: z.enum(['active', 'ended', 'killed']).optional(),
+    agent_type: z.string().min(1).max(100).optional(),
+  });
+  route(
+    'get',
+    '/v1/console/sessions',
+    {
+      summary: 'sessions with their derived state (filter by status, agent_type)',
+      need: () => ({ capability: 'read', scroll: 'console' }),
+      tag: 'console',
+    },
+    (c) => {
+      const filter = validate(sessionFilterSchema, c.req.query(), 'query');
+      return c.json({
+        sessions: listSessions(
+          ledger,
+          {
+            ...(filter.status === undefined ? {} : { status: filter.status }),
+            ...(filter.agent_type === undefined ? {} : { agentType: filter.agent_type }),
+          },
+          new Date(),
+        ),
+      });
+    },
+  );
+  route(
+    'get',
+    '/v1/console/sessions/:session',
+    {
+      summary: "one session's derived state",
+      need: () => ({ capability: 'read', scroll: 'console' }),
+      tag: 'console',
+    },
+    (c) => c.json(sessionState(ledger, c.req.param('session') ?? '', new Date())),
+  );
+  route(
+    'get',
+    '/v1/console/audit',
+    {
+      summary: 'per session: constraint flags and gaps in the record (date=YYYY-MM-DD, agent_type)',
+      need: () => ({ capability: 'read', scroll: 'console' }),
+      tag: 'console',
+    },
+    (c) => {
+      const date = c.req.query('date');
+      const agentType = c.req.query('agent_type');
+      return c.json({
+        sessions: auditSessions(
+          ledger,
+          {
+            ...(date === undefined
+              ? {}
+              : { from: parseTime(date, 'date'), to: parseTime(date, 'date', true) }),
+            ...(agentType === undefined ? {} : { agentType }),
+          },
+          new Date(),
+        ),
+      });
+    },
+  );
+  route(
+    'get',
+    '/v1/console/approvals',
+    {
+      summary: 'calls waiting for a person',
+      need: () => ({ capability: 'read', scroll: 'console' }),
+      tag: 'console',
+    },
+    (c) => c.json({ pending: pendingApprovals(ledger, new Date()) }),
+  );
+  const decisionSchema = z.strictObject({ approved: z.boolean(), reason: z.string().min(1).max(2000) });
+  route(
+    'post',
+    '/v1/console/approvals/:action',
+    {
+      summary: 'approve or reject a held call; the approver is the token holder (needs admin on console)',
+      need: () => ({ capability: 'admin', scroll: 'console' }),
+      body: decisionSchema,
+      tag: 'console',
+    },
+    async (c) => {
+      const decision = validate(decisionSchema, await jsonBody(c, options.maxRequestBytes), 'body');
+      const receipt = await decideAction(
+        ledger,
+        c.req.param('action') ?? '',
+        { ...decision, approver: c.get('caller').claims?.sub ?? 'anonymous' },
+        new Date(),
+      );
+      return c.json(receipt, 201);
+    },
+  );
+  const killSchema = z.strictObject({ reason: z.string().min(1).max(2000) });
+  route(
+    'post',
+    '/v1/console/sessions/:session/kill',
+    {
+      summary: 'end a session from outside: every later call of it is refused (needs admin on console)',
+      need: () => ({ capability: 'admin', scroll: 'console' }),
+      body: killSchema,
+      tag: 'console',
+    },
+    async (c) => {
+      const { reason } = validate(killSchema, await jsonBody(c, options.maxRequestBytes), 'body');
+      const outcome = await killSession(
+        ledger,
+        c.req.param('session') ?? '',
+        reason,
+        c.get('caller').claims?.sub ?? 'anonymous',
+        new Date(),
+      );
+      return c.json(outcome, 201);
     },
   );
 

@@ -12,6 +12,7 @@ import type { Engine } from '../../engines/framework/engine.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { Access } from '../access.js';
 import { createMcpServer } from '../mcp/server.js';
+import { ConsoleRecorder } from '../../engines/console/recorder.js';
 import { createApp } from './app.js';
 import { anchorStatus, upgradeAnchors } from '../../engines/guardian/anchors.js';
 import { configuredBackends, guardianConfig } from '../../engines/guardian/config.js';
@@ -70,9 +71,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       })
       .finally(() => (running = undefined)));
   metrics.watchAnchors(() => anchorStatus(ledger, guardian.config, guardian.backends, new Date()));
+  const consoleRecorder = new ConsoleRecorder(ledger);
   const app = createApp({
     ledger,
     access,
+    console: consoleRecorder,
     engines: options.engines,
     metrics,
     version: options.version,

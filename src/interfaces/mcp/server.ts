@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { MAX_BUNDLE_BYTES } from '../../core/bundle.js';
 import { toBase64, toHex } from '../../core/bytes.js';
 import { isVaultMeshError, type VaultMeshError } from '../../core/errors.js';
+import { assertAppendable } from '../../core/receipt.js';
 import { parseVerifierKey } from '../../core/note.js';
 import { SCROLLS, getReceiptType, getScroll } from '../../core/scrolls/index.js';
 import { ENGINES } from '../../engines/registry.js';
@@ -300,6 +301,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     (input) => ({ capability: 'storage', scroll: getScroll(input.scroll).name }),
     async (input) => {
       const scroll = getScroll(input.scroll).name;
+      assertAppendable({ scroll, type: input.type });
       const [appended] = await ledger.emit([
         {
           scroll,
