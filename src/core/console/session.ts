@@ -75,6 +75,15 @@ export interface Gap {
 }
 
 type Body = Record<string, unknown>;
+
+/**
+ * Which call a receipt belongs to: the agent's tool-use id and the hash of the arguments, so a
+ * tool-use id sent again with other arguments is another call, paired with its own outcome.
+ */
+function callKey(body: Body): string | undefined {
+  const id = body.tool_use_id;
+  return typeof id === 'string' ? `${id}\u0000${String(body.params_hash ?? '')}` : undefined;
+}
 const str = (body: Body, key: string): string | undefined =>
   typeof body[key] === 'string' ? (body[key] as string) : undefined;
 
@@ -88,6 +97,8 @@ interface Fold {
   gaps: Gap[];
   agentSeqs: number[];
   gated: Map<string, Receipt>;
+  /** Calls the policy refused outright, by action id. */
+  refused: Map<string, Receipt>;
 }
 
 function emptyState(first: Receipt): SessionState {
@@ -145,6 +156,7 @@ function fold(receipts: readonly Receipt[]): Fold {
     gaps: [],
     agentSeqs: [],
     gated: new Map(),
+    refused: new Map(),
   };
   const { state } = f;
   for (const r of receipts) {
@@ -156,7 +168,7 @@ function fold(receipts: readonly Receipt[]): Fold {
     if (state.contract === null && r.type !== 'console_session_start' && state.receipts === 1) {
       f.gaps.push({ kind: 'no_session_start', detail: `first receipt is ${r.type}`, seq: r.seq });
     }
-    const toolUse = str(b, 'tool_use_id');
+    const toolUse = callKey(b);
     switch (r.type) {
       case 'console_session_start':
         applyStart(f, r);
@@ -177,6 +189,7 @@ function fold(receipts: readonly Receipt[]): Fold {
             state.approvals_requested++;
             f.gated.set(b.action_id, r);
           }
+          if (b.gate === 'policy' && typeof b.action_id === 'string') f.refused.set(b.action_id, r);
         } else {
           if (toolUse !== undefined) f.outcomes.add(toolUse);
           const path = str(b, 'file_path');
@@ -281,9 +294,18 @@ function derive(receipts: readonly Receipt[], now: Date): Fold {
   if (receipts.length === 0) throw new Error('a session has at least one receipt');
   const f = fold(receipts);
   const { state } = f;
+  for (const [id, request] of f.refused) {
+    if (f.outcomes.has(callKey(request.body)!)) {
+      state.flags.push({
+        rule: 'executed_after_denial',
+        detail: `${id} (${String(request.body.tool_name)}) ran although the policy refused it`,
+        seq: request.seq,
+      });
+    }
+  }
   for (const [id, request] of f.gated) {
     const decision = f.decided.get(id);
-    const toolUse = String(request.body.tool_use_id);
+    const toolUse = callKey(request.body)!;
     if (decision === undefined) {
       const b = request.body as Body;
       if (f.outcomes.has(toolUse)) {
@@ -322,13 +344,13 @@ export function auditSession(receipts: readonly Receipt[], now: Date): { state: 
   const { state } = f;
   const gaps = [...f.gaps];
   for (const r of receipts) {
-    const toolUse = str(r.body as Body, 'tool_use_id');
+    const toolUse = callKey(r.body);
     if (toolUse === undefined || r.type === 'console_git_commit') continue;
     const isPre = r.type === 'console_tool_call' && r.body.phase === 'pre';
     if (!isPre && !f.pres.has(toolUse)) {
       gaps.push({
         kind: 'post_without_pre',
-        detail: `${r.type} for call ${toolUse} that was never announced (PreToolUse missing)`,
+        detail: `${r.type} for call ${String(r.body.tool_use_id)} that was never announced (PreToolUse missing)`,
         seq: r.seq,
       });
     }
@@ -342,7 +364,7 @@ export function auditSession(receipts: readonly Receipt[], now: Date): { state: 
     if (!refused && !waiting) {
       gaps.push({
         kind: 'pre_without_outcome',
-        detail: `call ${toolUse} (${String(pre.body.tool_name)}) has no recorded outcome (PostToolUse missing)`,
+        detail: `call ${String(pre.body.tool_use_id)} (${String(pre.body.tool_name)}) has no recorded outcome (PostToolUse missing)`,
         seq: pre.seq,
       });
     }

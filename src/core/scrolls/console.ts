@@ -25,6 +25,8 @@ export const consoleScroll = defineScroll({
         caller: z.string().min(1),
         project_path: z.string(),
       }),
+      // The contract in it binds the session: only the engine writes one, never a generic append.
+      reserved: 'written by the Console engine: an agent event (POST /v1/console/events) or vm console spawn',
     },
     {
       type: 'console_session_end',

@@ -3,7 +3,7 @@
  * `.claude/settings*.json`), the credential the hook presents, and `vm console spawn`, which starts
  * an agent under a session contract with its hooks aimed at this node.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type StdioOptions } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   accessSync,
@@ -23,7 +23,7 @@ import { VaultMeshError } from '../../core/errors.js';
 import { blake3Tagged } from '../../core/hash.js';
 import type { Receipt } from '../../core/receipt.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import { issueToken } from '../../ledger/tokens.js';
+import { issueToken, listTokens, revokeToken } from '../../ledger/tokens.js';
 import { consoleConfig, type ConsoleConfig } from './config.js';
 import { agentPidFile } from './control.js';
 import { CONSOLE, sessionState } from './sessions.js';
@@ -146,15 +146,18 @@ export async function installClaudeHooks(
   const config = consoleConfig(ledger);
   const project = resolve(options.project);
   const name = `claude-code-${blake3Tagged(project).slice(7, 19)}`;
+  const subject = `did:vm:agent:${name}`;
   const issued = await issueToken(
     ledger,
-    {
-      subject: `did:vm:agent:${name}`,
-      grants: [{ capability: 'storage', scroll: CONSOLE }],
-      ttlMs: 366 * 24 * 3600 * 1000,
-    },
+    { subject, grants: [{ capability: 'storage', scroll: CONSOLE }], ttlMs: 366 * 24 * 3600 * 1000 },
     now,
   );
+  // Installing again replaces the hooks, so the token they held goes too.
+  for (const earlier of listTokens(ledger)) {
+    if (earlier.subject === subject && !earlier.revoked && earlier.id !== issued.claims.id) {
+      await revokeToken(ledger, earlier.id, 'replaced by vm console install-hooks');
+    }
+  }
   const tokenFile = join(ledger.dataDir.root, 'hooks', `${name}.token`);
   writeAtomically(tokenFile, `${issued.token}\n`, 0o600);
   const file = settingsPath(options.scope, project, options.home);
@@ -239,7 +242,7 @@ export interface SpawnedSession {
 export async function spawnAgent(
   ledger: Ledger,
   request: SpawnRequest,
-  options: { env: NodeJS.ProcessEnv; now: Date; stdio: 'inherit' | 'ignore'; node?: string },
+  options: { env: NodeJS.ProcessEnv; now: Date; stdio: StdioOptions; node?: string },
 ): Promise<SpawnedSession> {
   if (!(request.agent in AGENTS)) {
     throw new VaultMeshError('INVALID_ARGUMENT', `agent "${request.agent}" is not one VaultMesh can start`, {

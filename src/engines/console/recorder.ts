@@ -30,8 +30,10 @@ export interface RecorderOptions {
   signal?: AbortSignal;
 }
 
-export function actionIdOf(sessionId: string, toolUseId: string): string {
-  return `act-${blake3Tagged(canonicalJson({ session_id: sessionId, tool_use_id: toolUseId })).slice(7, 23)}`;
+/** One call with these arguments: the same tool-use id sent again with other arguments is another action. */
+export function actionIdOf(sessionId: string, toolUseId: string, paramsHash: string): string {
+  const key = { session_id: sessionId, tool_use_id: toolUseId, params_hash: paramsHash };
+  return `act-${blake3Tagged(canonicalJson(key)).slice(7, 23)}`;
 }
 
 export function policyHash(constraints: Constraints): string {
@@ -242,7 +244,7 @@ export class ConsoleRecorder {
       event,
       now,
     );
-    const actionId = actionIdOf(event.session_id, event.tool_use_id);
+    const actionId = actionIdOf(event.session_id, event.tool_use_id, event.params_hash);
     const binding: Binding = {
       session_id: event.session_id,
       action_id: actionId,
@@ -337,7 +339,7 @@ export class ConsoleRecorder {
         where: [{ path: 'tool_use_id', value: event.tool_use_id, text: event.tool_use_id }],
         limit: 10,
       })
-      .find((r) => r.body.phase === 'pre');
+      .find((r) => r.body.phase === 'pre' && r.body.params_hash === event.params_hash);
   }
 
   private outcome(
@@ -348,7 +350,11 @@ export class ConsoleRecorder {
     const kind = toolKind(event.tool_name);
     const failed = event.event === 'tool_failure';
     const resultHash = failed ? event.error_hash : event.result_hash;
-    const common = { tool_use_id: event.tool_use_id, ...(failed ? { failed: true } : {}) };
+    const common = {
+      tool_use_id: event.tool_use_id,
+      params_hash: event.params_hash,
+      ...(failed ? { failed: true } : {}),
+    };
     const duration =
       pre === undefined
         ? null
@@ -385,7 +391,6 @@ export class ConsoleRecorder {
           edit_type: after === null ? 'delete' : before === null && pre !== undefined ? 'create' : 'modify',
           lines_changed: event.lines_changed ?? 0,
           tool_name: event.tool_name,
-          params_hash: event.params_hash,
           ...common,
         }),
       ];
@@ -406,7 +411,6 @@ export class ConsoleRecorder {
     return [
       draft('console_tool_call', {
         tool_name: event.tool_name,
-        params_hash: event.params_hash,
         result_hash: resultHash,
         capability_used: capabilityOf(kind, classify(event.tool_name, event.subject)),
         phase: failed ? 'failure' : 'post',

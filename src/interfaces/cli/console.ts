@@ -289,7 +289,8 @@ export async function spawnCommand(
       {
         env: process.env,
         now: new Date(),
-        stdio: 'inherit',
+        // With --format json|yaml stdout carries our result alone: the agent's output goes to stderr.
+        stdio: g.format === 'human' ? 'inherit' : ['inherit', 2, 'inherit'],
         ...(o.node === undefined ? {} : { node: o.node }),
       },
     );

@@ -49,7 +49,8 @@ const SESSION_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** Lines added or removed according to Claude Code's `structuredPatch`, else estimated from the input. */
 function linesChanged(toolInput: Json, toolResponse: unknown): number {
   const patch = (toolResponse as Json | undefined)?.structuredPatch;
-  if (Array.isArray(patch)) {
+  // A file Write created comes with an empty patch: its content is what changed.
+  if (Array.isArray(patch) && (patch.length > 0 || (toolResponse as Json).type !== 'create')) {
     let count = 0;
     for (const hunk of patch as Array<{ lines?: unknown }>) {
       if (Array.isArray(hunk.lines))
@@ -57,7 +58,8 @@ function linesChanged(toolInput: Json, toolResponse: unknown): number {
     }
     return count;
   }
-  const lines = (text: unknown) => (typeof text === 'string' && text !== '' ? text.split('\n').length : 0);
+  const lines = (text: unknown) =>
+    typeof text === 'string' && text !== '' ? text.split('\n').length - (text.endsWith('\n') ? 1 : 0) : 0;
   if (Array.isArray(toolInput.edits)) {
     return (toolInput.edits as Json[]).reduce(
       (n, e) => n + Math.max(lines(e.old_string), lines(e.new_string)),
@@ -81,10 +83,7 @@ function exitCodeOf(response: unknown, error?: string): number | undefined {
  * The Console event for one Claude Code hook payload, with the facts only this machine can see.
  * @throws HookInputError naming the field that is missing or malformed.
  */
-export function toConsoleEvent(
-  input: unknown,
-  options: { agentSeq?: number; now: Date; storeContent: boolean },
-): ConsoleEvent {
+export function toConsoleEvent(input: unknown, options: { now: Date; storeContent: boolean }): ConsoleEvent {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new HookInputError('the hook payload must be a JSON object');
   }
@@ -102,7 +101,6 @@ export function toConsoleEvent(
     agent: 'claude-code',
     session_id: sessionId,
     observed_at: options.now.toISOString(),
-    ...(options.agentSeq === undefined ? {} : { agent_seq: options.agentSeq }),
     ...(cwd === undefined ? {} : { cwd }),
   };
   switch (name as ClaudeCodeEvent) {

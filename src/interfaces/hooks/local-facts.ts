@@ -4,8 +4,8 @@
  * commit a `git commit` made, and the hook's own count of the events it tried to deliver.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import canonicalize from 'canonicalize';
@@ -55,10 +55,14 @@ export function headCommit(cwd: string | undefined): CommitFacts | undefined {
   }
 }
 
+/** One claim in a session's count file: a fixed-size record, so a record's place is its number. */
+const RECORD_BYTES = 17;
+
 /**
- * The next number in this session's event count: one byte appended per event to a file of the
- * user's state directory, so concurrent hooks each get their own number without a lock. The count
- * is taken before delivery, so an event that never reaches the ledger leaves a visible hole.
+ * The next number in this session's event count. Each hook appends one fixed-size record naming
+ * itself (an O_APPEND write that small lands whole, even with hooks running side by side) and reads
+ * back where its record landed: that place is its number, so no two hooks share one. The count is
+ * taken before delivery, so an event that never reaches the ledger leaves a visible hole.
  */
 export function nextAgentSeq(sessionId: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
   const base =
@@ -66,13 +70,19 @@ export function nextAgentSeq(sessionId: string, env: NodeJS.ProcessEnv = process
   try {
     const dir = join(base, 'agent-seq');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const fd = openSync(join(dir, `${sessionId}.seq`), 'a', 0o600);
+    const file = join(dir, `${sessionId}.seq`);
+    const claim = `${randomBytes(8).toString('hex')}\n`;
+    const fd = openSync(file, 'a', 0o600);
     try {
-      writeSync(fd, '.');
-      return fstatSync(fd).size;
+      writeSync(fd, claim);
     } finally {
       closeSync(fd);
     }
+    const claims = readFileSync(file, 'latin1');
+    for (let at = claims.indexOf(claim); at >= 0; at = claims.indexOf(claim, at + 1)) {
+      if (at % RECORD_BYTES === 0) return at / RECORD_BYTES + 1;
+    }
+    return undefined;
   } catch {
     return undefined;
   }

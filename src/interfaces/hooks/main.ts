@@ -155,16 +155,10 @@ export async function runHook(
         ? e
         : new HookInputError(`the hook payload is not JSON: ${(e as Error).message}`);
     }
-    const sessionId = (payload as { session_id?: unknown } | null)?.session_id;
-    const agentSeq =
-      typeof sessionId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(sessionId)
-        ? nextAgentSeq(sessionId, env)
-        : undefined;
-    event = toConsoleEvent(payload, {
-      now: now(),
-      storeContent: options.storeContent,
-      ...(agentSeq === undefined ? {} : { agentSeq }),
-    });
+    // Only an event that could be read takes a number: a malformed payload is not a lost event.
+    const read = toConsoleEvent(payload, { now: now(), storeContent: options.storeContent });
+    const agentSeq = nextAgentSeq(read.session_id, env);
+    event = agentSeq === undefined ? read : { ...read, agent_seq: agentSeq };
   } catch (e) {
     if (e instanceof HookInputError)
       return { exitCode: 1, stdout: '', stderr: `vaultmesh hook: ${e.message}\n` };
