@@ -25,6 +25,8 @@ import {
   startConsoleNode,
 } from '../helpers/console.js';
 import { assertBuilt, jsonError } from '../helpers/vm.js';
+import type { PendingAction, SessionState } from '../../src/core/console/session.js';
+import type { SessionAudit } from '../../src/engines/console/sessions.js';
 
 assertBuilt();
 
@@ -144,19 +146,8 @@ function write(
   };
 }
 
-interface Pending {
-  action_id: string;
-  session_id: string;
-  seq: number;
-  tool_name: string;
-  action_type: string;
-  rule: string;
-  args_hash: string;
-  policy_hash: string;
-  expires_at: string;
-}
+type Pending = PendingAction & { session_id: string };
 
-/** Waits until `vm console approvals pending` lists a call of this session that `match` accepts. */
 /** How many numbers the hooks of a session claimed: one 16-hex-digit record per line. */
 function claims(seqFile: string): number {
   const lines = readFileSync(seqFile, 'utf8').split('\n');
@@ -165,6 +156,7 @@ function claims(seqFile: string): number {
   return lines.length;
 }
 
+/** Waits until `vm console approvals pending` lists a call of this session that `match` accepts. */
 function pendingCall(node: ConsoleNode, session: string, match: (p: Pending) => boolean = () => true) {
   return until(
     `a call of ${session} waiting for approval`,
@@ -175,39 +167,6 @@ function pendingCall(node: ConsoleNode, session: string, match: (p: Pending) => 
     20_000,
     100,
   );
-}
-
-interface SessionState {
-  session_id: string;
-  status: string;
-  agent_type: string;
-  model_id?: string;
-  caller: string;
-  project_path: string;
-  exit_reason?: string;
-  commands_executed: number;
-  files_read: number;
-  files_modified: number;
-  tool_calls: number;
-  prompts: number;
-  approvals_requested: number;
-  approvals_granted: number;
-  approvals_denied: number;
-  subagents: number;
-  current_task: string | null;
-  git_commits: string[];
-  pending_approvals: Pending[];
-  flags: Array<{ rule: string; detail: string; seq: number }>;
-  contract: Record<string, unknown> | null;
-  receipts: number;
-}
-
-interface SessionAudit {
-  session_id: string;
-  status: string;
-  receipts: number;
-  flags: SessionState['flags'];
-  gaps: Array<{ kind: string; detail: string; seq?: number }>;
 }
 
 const showSession = (node: ConsoleNode, id: string) =>

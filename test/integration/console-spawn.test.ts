@@ -12,20 +12,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blake3Tagged } from '../../src/core/hash.js';
 import { hookEnv, startConsoleNode, type ConsoleNode } from '../helpers/console.js';
+import { CLAUDE_CODE_EVENTS } from '../../src/core/console/claude-code.js';
 import { assertBuilt, jsonError } from '../helpers/vm.js';
 
 assertBuilt();
 
-const HOOK_EVENTS = [
-  'SessionStart',
-  'UserPromptSubmit',
-  'PreToolUse',
-  'PostToolUse',
-  'PostToolUseFailure',
-  'Stop',
-  'SubagentStop',
-  'SessionEnd',
-];
+const HOOK_EVENTS = CLAUDE_CODE_EVENTS;
 
 /**
  * The stand-in agent. FAKE_CLAUDE_MODE=complete runs a whole session; =crash starts one and exits 1

@@ -18,6 +18,7 @@ import {
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JsonObject } from '../../core/canonical.js';
+import { CLAUDE_CODE_EVENTS } from '../../core/console/claude-code.js';
 import { constraintsSchema, sessionContractSchema, type SessionContract } from '../../core/console/policy.js';
 import { VaultMeshError } from '../../core/errors.js';
 import { blake3Tagged } from '../../core/hash.js';
@@ -29,17 +30,6 @@ import { agentPidFile } from './control.js';
 import { CONSOLE, sessionState } from './sessions.js';
 
 const VM_BIN = fileURLToPath(new URL('../../../bin/vm.js', import.meta.url));
-/** Claude Code events the hook handles; each gets one command hook. */
-const HOOK_EVENTS = [
-  'SessionStart',
-  'UserPromptSubmit',
-  'PreToolUse',
-  'PostToolUse',
-  'PostToolUseFailure',
-  'Stop',
-  'SubagentStop',
-  'SessionEnd',
-] as const;
 const TOOL_EVENTS = new Set<string>(['PreToolUse', 'PostToolUse', 'PostToolUseFailure']);
 /** Above the policy's own wait, so the hook (not Claude Code's timeout, which fails open) decides. */
 const HOOK_MARGIN_SECONDS = 30;
@@ -81,7 +71,7 @@ export function claudeHookSettings(target: HookTarget): JsonObject {
     .map(shellQuote)
     .join(' ');
   const hooks: JsonObject = {};
-  for (const event of HOOK_EVENTS) {
+  for (const event of CLAUDE_CODE_EVENTS) {
     const entry: JsonObject = {
       hooks: [
         { type: 'command', command, timeout: event === 'PreToolUse' ? wait + HOOK_MARGIN_SECONDS : 30 },
@@ -185,7 +175,7 @@ export async function installClaudeHooks(
     token_file: tokenFile,
     token_id: issued.claims.id,
     node,
-    events: [...HOOK_EVENTS],
+    events: [...CLAUDE_CODE_EVENTS],
   };
 }
 

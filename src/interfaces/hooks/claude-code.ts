@@ -5,20 +5,9 @@
  * Validation is written out by hand: this module runs in a fresh process for every tool call.
  */
 import type { ConsoleEvent } from '../../core/console/events.js';
+import { CLAUDE_CODE_EVENTS, type ClaudeCodeEvent } from '../../core/console/claude-code.js';
 import { classify, toolKind } from '../../core/console/shell.js';
 import { fileHash, headCommit, jsonHash, sha256Of } from './local-facts.js';
-
-export const CLAUDE_CODE_EVENTS = [
-  'SessionStart',
-  'UserPromptSubmit',
-  'PreToolUse',
-  'PostToolUse',
-  'PostToolUseFailure',
-  'Stop',
-  'SubagentStop',
-  'SessionEnd',
-] as const;
-export type ClaudeCodeEvent = (typeof CLAUDE_CODE_EVENTS)[number];
 
 /** A hook payload that cannot be read; the message names the field. */
 export class HookInputError extends Error {}
