@@ -2,10 +2,11 @@
  * The MCP server end to end: the built server runs in a child process over stdio and is driven by
  * the official SDK client, against a data directory written by the real `vm` binary. Covers the
  * tool list, searches, roots and proofs, appends under capability tokens, refusals recorded in
- * the Identity scroll, and engine operations.
+ * the Identity scroll, engine operations, and the Console tools against agent events delivered by
+ * the real `vm console hook` to a running node.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -21,7 +22,9 @@ import {
   readReceipts,
   treasuryBody,
   vm,
+  vmAsync,
   vmJson,
+  type VmResult,
 } from '../helpers/vm.js';
 
 assertBuilt();
@@ -40,26 +43,63 @@ const tmp = makeTempDir('mcp');
 const data = join(tmp.dir, 'data');
 const clients: Client[] = [];
 
-function issueToken(grant: string): { token: string; id: string } {
+function issueToken(grant: string, subject = 'agent'): { token: string; id: string } {
   const issued = vmJson<{ token: string; claims: { id: string } }>(
-    ['token', 'create', '--subject', 'agent', '--grant', grant, '--expires', '1h'],
+    ['token', 'create', '--subject', subject, '--grant', grant, '--expires', '1h'],
     { data },
   );
   return { token: issued.token, id: issued.claims.id };
 }
 
-async function connect(token?: string): Promise<Client> {
+/** `vm mcp` over stdio; `env` adds to the SDK's default environment of the server process. */
+async function connect(token?: string, env: Record<string, string> = {}): Promise<Client> {
   const client = new Client({ name: 'vaultmesh-test', version: '0' });
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
       args: MCP_ARGS(data),
-      env: token === undefined ? {} : { VAULTMESH_TOKEN: token },
+      env: { ...env, ...(token === undefined ? {} : { VAULTMESH_TOKEN: token }) },
       stderr: 'pipe',
     }),
   );
   clients.push(client);
   return client;
+}
+
+/** MCP over streamable HTTP at /mcp of a running `vm serve`. */
+async function connectHttp(url: string, token?: string): Promise<Client> {
+  const client = new Client({ name: 'vaultmesh-http-test', version: '0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
+      requestInit: token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+    }),
+  );
+  clients.push(client);
+  return client;
+}
+
+/** `vm serve` on the test's data directory, on a free port; stop it with `stop()`. */
+async function startServe(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const server = spawn(process.execPath, [VM_BIN, '--data', data, 'serve', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    server.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
+      if (m !== null) resolve(m[0]);
+    });
+    server.once('exit', (code) => reject(new Error(`vm serve exited ${code}`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
@@ -137,6 +177,11 @@ describe('MCP server over stdio', () => {
         'drills_query',
         'remembrancer_query',
         'remembrancer_list',
+        'console_session_list',
+        'console_session_status',
+        'console_receipts_search',
+        'console_approve_action',
+        'console_spawn_agent',
       ]),
     );
     // Local operations take files on the caller's machine: never offered remotely.
@@ -391,43 +436,20 @@ describe('MCP server over stdio', () => {
 });
 
 describe('MCP over streamable HTTP at /mcp of vm serve', () => {
-  let server: ChildProcess;
-  let url: string;
+  let node: { url: string; stop: () => Promise<void> };
 
   beforeAll(async () => {
-    server = spawn(process.execPath, [VM_BIN, '--data', data, 'serve', '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      server.stdout!.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
-        if (m !== null) resolve(m[0]);
-      });
-      server.once('exit', (code) => reject(new Error(`vm serve exited ${code}`)));
-    });
+    node = await startServe();
   });
 
   afterAll(async () => {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
+    await node.stop();
   });
 
-  async function connectHttp(token?: string): Promise<Client> {
-    const client = new Client({ name: 'vaultmesh-http-test', version: '0' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
-        requestInit: token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
-      }),
-    );
-    clients.push(client);
-    return client;
-  }
+  const connectHttpHere = (token?: string) => connectHttp(node.url, token);
 
   it('lists the same tools, searches, and appends only with the capability', async () => {
-    const anonymous = await connectHttp();
+    const anonymous = await connectHttpHere();
     const names = (await anonymous.listTools()).tools.map((t) => t.name);
     expect(names).toEqual(expect.arrayContaining(['receipts_search', 'emit_receipt', 'drills_query']));
     expect(names).not.toContain('drills_plan');
@@ -442,7 +464,7 @@ describe('MCP over streamable HTTP at /mcp of vm serve', () => {
     expect(JSON.stringify(refused.content)).toContain('UNAUTHENTICATED');
 
     const { token } = issueToken('storage:treasury');
-    const writer = await connectHttp(token);
+    const writer = await connectHttpHere(token);
     const before = readReceipts(join(data, TREASURY_FILE)).length;
     const appended = await call(writer, 'emit_receipt', {
       scroll: 'treasury',
@@ -458,6 +480,248 @@ describe('MCP over streamable HTTP at /mcp of vm serve', () => {
     // A character well inside the signature: the last one also carries padding bits.
     const at = token.length - 10;
     const forged = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
-    await expect(connectHttp(forged)).rejects.toThrow(/401|TOKEN_INVALID/);
+    await expect(connectHttpHere(forged)).rejects.toThrow(/401|TOKEN_INVALID/);
+  });
+});
+
+describe('Console tools, against events the real hook delivered to vm serve', () => {
+  let node: { url: string; stop: () => Promise<void> };
+  let hookToken: string;
+  const stateDir = join(tmp.dir, 'hook-state');
+  const session = 'mcp-console-1';
+
+  interface SessionState {
+    session_id: string;
+    status: string;
+    agent_type: string;
+    commands_executed: number;
+    files_modified: number;
+    tool_calls: number;
+    prompts: number;
+    approvals_requested: number;
+    approvals_granted: number;
+    approvals_denied: number;
+    pending_approvals: Array<{ action_id: string; tool_name: string; rule: string }>;
+  }
+
+  /** A Claude Code hook payload (its documented common fields, then the event's own). */
+  function payload(event: string, fields: Record<string, unknown> = {}): string {
+    return JSON.stringify({
+      session_id: session,
+      transcript_path: join(tmp.dir, 'transcript.jsonl'),
+      cwd: tmp.dir,
+      permission_mode: 'default',
+      hook_event_name: event,
+      ...fields,
+    });
+  }
+
+  function hookOptions(input: string) {
+    return { input, env: { VAULTMESH_TOKEN: hookToken, VAULTMESH_STATE_DIR: stateDir } };
+  }
+
+  /** One `vm console hook` process, as Claude Code runs it; expects it to let the event through. */
+  function hook(event: string, fields: Record<string, unknown> = {}): void {
+    const run = vm(['console', 'hook', '--node', node.url], hookOptions(payload(event, fields)));
+    expect(run, run.stderr).toMatchObject({ status: 0, stdout: '', stderr: '' });
+  }
+
+  /** A PreToolUse for a `git push` in a background hook process: it waits until someone decides. */
+  function heldPush(toolUseId: string): Promise<VmResult> {
+    return vmAsync(
+      ['console', 'hook', '--node', node.url, '--wait', '60'],
+      hookOptions(
+        payload('PreToolUse', {
+          tool_name: 'Bash',
+          tool_input: { command: `git push origin main # ${toolUseId}` },
+          tool_use_id: toolUseId,
+        }),
+      ),
+    );
+  }
+
+  async function pendingFor(toolUseCount: number): Promise<SessionState['pending_approvals']> {
+    for (let i = 0; i < 200; i++) {
+      const state = await ok<SessionState>(anonymous, 'console_session_status', { session_id: session });
+      if (state.pending_approvals.length === toolUseCount) return state.pending_approvals;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no ${toolUseCount} pending approval(s) within 20 s`);
+  }
+
+  beforeAll(async () => {
+    node = await startServe();
+    hookToken = issueToken('storage:console', 'did:vm:agent:claude-code-test').token;
+    const file = join(tmp.dir, 'notes.txt');
+    writeFileSync(file, 'before\n');
+    hook('SessionStart', { source: 'startup', model: 'claude-test' });
+    hook('UserPromptSubmit', { prompt: 'list the files, then fix the notes' });
+    const ls = { tool_name: 'Bash', tool_input: { command: 'ls' }, tool_use_id: 'toolu-ls' };
+    hook('PreToolUse', ls);
+    hook('PostToolUse', { ...ls, tool_response: { stdout: 'notes.txt\n', exit_code: 0 } });
+    const edit = {
+      tool_name: 'Edit',
+      tool_input: { file_path: file, old_string: 'before', new_string: 'after' },
+      tool_use_id: 'toolu-edit',
+    };
+    hook('PreToolUse', edit);
+    writeFileSync(file, 'after\n');
+    hook('PostToolUse', { ...edit, tool_response: { filePath: file } });
+  });
+
+  afterAll(async () => {
+    await node.stop();
+  });
+
+  it('console_session_list and console_session_status show the state derived from the receipts', async () => {
+    const sessions = await ok<SessionState[]>(anonymous, 'console_session_list', {});
+    const listed = sessions.find((s) => s.session_id === session);
+    expect(listed).toMatchObject({
+      status: 'active',
+      agent_type: 'claude-code',
+      commands_executed: 1,
+      files_modified: 1,
+      tool_calls: 2,
+      prompts: 1,
+      pending_approvals: [],
+    });
+    const status = await ok<SessionState>(anonymous, 'console_session_status', { session_id: session });
+    expect(status).toEqual(listed);
+    expect(
+      (await ok<SessionState[]>(anonymous, 'console_session_list', { status: 'active' })).map(
+        (s) => s.session_id,
+      ),
+    ).toContain(session);
+    expect(await ok(anonymous, 'console_session_list', { status: 'ended' })).toEqual([]);
+    expect(await ok(anonymous, 'console_session_list', { agent_type: 'opencode' })).toEqual([]);
+    expect(await failure(anonymous, 'console_session_status', { session_id: 'no-such-session' })).toMatch(
+      /^error\[UNKNOWN_SESSION\]/,
+    );
+    expect(await failure(anonymous, 'console_session_list', { status: 'paused' })).toMatch(/status/);
+  });
+
+  it('console_receipts_search returns the receipts newest first, by session and type', async () => {
+    const all = await ok<Array<Receipt & { session_id?: string }>>(anonymous, 'console_receipts_search', {
+      session_id: session,
+    });
+    expect(all.map((r) => r.type)).toEqual([
+      'console_file_edit',
+      'console_tool_call',
+      'console_command',
+      'console_tool_call',
+      'console_prompt',
+      'console_session_start',
+    ]);
+    expect(all.every((r) => r.session_id === session)).toBe(true);
+    const seqs = all.map((r) => r.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+    const commands = await ok<Receipt[]>(anonymous, 'console_receipts_search', {
+      session_id: session,
+      type: ['console_command'],
+    });
+    expect(commands).toHaveLength(1);
+    expect(commands[0]!.body).toMatchObject({ command: 'ls', exit_code: 0 });
+    // Without a session: the whole scroll, the genesis receipt included; limit counts from the newest.
+    const newest = await ok<Receipt[]>(anonymous, 'console_receipts_search', { limit: 2 });
+    expect(newest.map((r) => r.seq)).toEqual([seqs[0], seqs[1]]);
+    const genesis = await ok<Receipt[]>(anonymous, 'console_receipts_search', { type: ['console_genesis'] });
+    expect(genesis).toHaveLength(1);
+    expect(await failure(anonymous, 'console_receipts_search', { type: ['treasury_credit'] })).toMatch(
+      /^error\[UNKNOWN_TYPE\]/,
+    );
+  });
+
+  it('console_approve_action decides a held git push, needs admin on console, and decides once', async () => {
+    const push = heldPush('toolu-push-1');
+    const [pending] = await pendingFor(1);
+    expect(pending).toMatchObject({ tool_name: 'Bash', rule: 'git_push' });
+    const decision = { action_id: pending!.action_id, approved: true, reason: 'release day' };
+
+    expect(await failure(anonymous, 'console_approve_action', decision)).toMatch(/^error\[UNAUTHENTICATED\]/);
+    const writer = await connect(hookToken);
+    expect(await failure(writer, 'console_approve_action', decision)).toMatch(
+      /^error\[FORBIDDEN\]: .*lacks admin:console/,
+    );
+    expect(authzDenials().at(-1)).toMatchObject({
+      action: 'mcp console_approve_action',
+      code: 'FORBIDDEN',
+      required: 'admin:console',
+    });
+    // Still waiting: a refusal decides nothing.
+    expect(await pendingFor(1)).toEqual([pending]);
+
+    const reviewer = await connect(issueToken('admin:console', 'did:vm:human:reviewer').token);
+    const approval = await ok<Receipt & { session_id: string }>(reviewer, 'console_approve_action', decision);
+    expect(approval).toMatchObject({
+      type: 'console_approval',
+      session_id: session,
+      body: {
+        approved: true,
+        approver: 'did:vm:human:reviewer',
+        reason: 'release day',
+        decided_by: 'person',
+        action_id: pending!.action_id,
+        tool_name: 'Bash',
+      },
+    });
+    // The hook lets the call run: exit 0 and no decision output.
+    expect(await push).toMatchObject({ status: 0, stdout: '' });
+    expect(await failure(reviewer, 'console_approve_action', { ...decision, approved: false })).toMatch(
+      /^error\[ACTION_DECIDED\]: .*already approved by did:vm:human:reviewer/,
+    );
+    expect(
+      await failure(reviewer, 'console_approve_action', { ...decision, action_id: 'act-0000000000000000' }),
+    ).toMatch(/^error\[UNKNOWN_ACTION\]/);
+
+    // A refusal, over HTTP this time: the hook answers Claude Code with a deny and the reason.
+    const refused = heldPush('toolu-push-2');
+    const [second] = await pendingFor(1);
+    const overHttp = await connectHttp(node.url, issueToken('admin:console', 'did:vm:human:second').token);
+    await ok(overHttp, 'console_approve_action', {
+      action_id: second!.action_id,
+      approved: false,
+      reason: 'not on a Friday',
+    });
+    const denied = await refused;
+    expect(denied.status).toBe(0);
+    expect(JSON.parse(denied.stdout)).toMatchObject({
+      hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny' },
+    });
+    expect(denied.stdout).toContain('not on a Friday');
+
+    const state = await ok<SessionState>(anonymous, 'console_session_status', { session_id: session });
+    expect(state).toMatchObject({
+      approvals_requested: 2,
+      approvals_granted: 1,
+      approvals_denied: 1,
+      pending_approvals: [],
+    });
+  });
+
+  it('console_spawn_agent needs admin on console, and answers AGENT_NOT_FOUND for a missing agent', async () => {
+    const before = await ok<SessionState[]>(anonymous, 'console_session_list', {});
+    const args = { agent: 'claude', task: 'fix the notes', project_path: tmp.dir };
+    expect(await failure(anonymous, 'console_spawn_agent', args)).toMatch(/^error\[UNAUTHENTICATED\]/);
+    // The server's PATH holds no agent, whatever this machine has installed.
+    const emptyBin = join(tmp.dir, 'empty-bin');
+    mkdirSync(emptyBin, { recursive: true });
+    const admin = await connect(issueToken('admin:console', 'did:vm:human:operator').token, {
+      PATH: emptyBin,
+    });
+    expect(await failure(admin, 'console_spawn_agent', args)).toMatch(
+      /^error\[AGENT_NOT_FOUND\]: claude is not installed .*\n {2}hint: install it/,
+    );
+    expect(await failure(admin, 'console_spawn_agent', { ...args, agent: 'opencode' })).toMatch(
+      /^error\[AGENT_NOT_FOUND\]: opencode/,
+    );
+    expect(await failure(admin, 'console_spawn_agent', { ...args, agent: 'cursor' })).toMatch(/agent/);
+    expect(
+      await failure(admin, 'console_spawn_agent', {
+        ...args,
+        constraints: { require_approval_for: ['not a rule!'] },
+      }),
+    ).toMatch(/require_approval_for/);
+    // Nothing was started, so nothing was recorded.
+    expect(await ok(anonymous, 'console_session_list', {})).toEqual(before);
   });
 });

@@ -3,6 +3,7 @@ import type { Benchmark } from '../context.js';
 import { appendGroup } from './append-group.js';
 import { appendSingle } from './append-single.js';
 import { coldStart } from './cold-start.js';
+import { consoleHook } from './console-hook.js';
 import { httpAppend } from './http-append.js';
 import { inclusionProofs } from './inclusion-proof.js';
 import { query } from './query.js';
@@ -18,4 +19,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   verify,
   query,
   httpAppend,
+  consoleHook,
 ];

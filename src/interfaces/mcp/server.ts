@@ -15,6 +15,10 @@ import { parseVerifierKey } from '../../core/note.js';
 import { SCROLLS, getReceiptType, getScroll } from '../../core/scrolls/index.js';
 import { ENGINES } from '../../engines/registry.js';
 import type { Ledger } from '../../ledger/ledger.js';
+import { constraintsSchema } from '../../core/console/policy.js';
+import { AGENTS, spawnAgent, type AgentName } from '../../engines/console/agents.js';
+import { decideAction } from '../../engines/console/approvals.js';
+import { CONSOLE, listSessions, sessionState } from '../../engines/console/sessions.js';
 import { anchorStatus } from '../../engines/guardian/anchors.js';
 import type { AnchorBackend } from '../../engines/guardian/backend.js';
 import { anchoredBundle, verifyBundleReport } from '../../engines/guardian/bundle.js';
@@ -40,7 +44,11 @@ const INSTRUCTIONS = [
   'treasury, drills, identity), each scroll is an RFC 6962 Merkle tree, and the node signs checkpoints',
   'of it. Find receipts with receipts_search; prove one with proof_bundle, which anyone can check offline',
   'with verify_bundle and the node key; append with emit_receipt (needs a token with storage on the',
-  'scroll). Failures come back as error[CODE]: message, with a hint saying how to fix them.',
+  'scroll). AI coding-agent sessions are recorded in the console scroll: console_session_list and',
+  'console_session_status show their derived state and the calls waiting for a person,',
+  'console_receipts_search their receipts; console_approve_action decides a held call and',
+  'console_spawn_agent starts an agent on this node (both need admin on console).',
+  'Failures come back as error[CODE]: message, with a hint saying how to fix them.',
 ].join(' ');
 
 const scrollName = z.string().min(1).describe('scroll id, e.g. treasury (scroll_roots lists them)');
@@ -102,6 +110,52 @@ const emitInput = z.object({
   session_id: z.string().min(1).optional(),
 });
 
+const sessionId = z.string().min(1).max(128).describe('a Console session id');
+const sessionListInput = z.object({
+  status: z.enum(['active', 'ended', 'killed']).optional().describe('only sessions in this state'),
+  agent_type: z.string().min(1).max(100).optional().describe('only sessions of this agent, e.g. claude-code'),
+});
+const consoleSearchInput = z.object({
+  session_id: sessionId.optional().describe('only receipts of this session'),
+  type: z
+    .array(z.string().min(1))
+    .max(64)
+    .optional()
+    .describe('Console receipt types, any of them, e.g. console_command, console_approval'),
+  limit: z.number().int().min(1).max(1000).default(50),
+});
+const approveInput = z.object({
+  action_id: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe("the held call's action id (act-...), from console_session_status pending_approvals"),
+  approved: z.boolean().describe('true lets the call run; false refuses it'),
+  reason: z.string().min(1).max(2000).describe('why, recorded in the approval receipt'),
+});
+// No defaults here: what the caller leaves out comes from the node's [console.constraints].
+const limits = constraintsSchema.shape;
+const spawnInput = z.object({
+  agent: z.enum(Object.keys(AGENTS) as [AgentName, ...AgentName[]]).describe('the agent to start'),
+  task: z.string().min(1).max(4096).describe("the agent's task, recorded in the session contract"),
+  project_path: z
+    .string()
+    .min(1)
+    .max(4096)
+    .optional()
+    .describe("the project directory on the node's machine; the node's working directory when absent"),
+  constraints: z
+    .strictObject({
+      max_duration_minutes: limits.max_duration_minutes,
+      max_files_modified: limits.max_files_modified,
+      require_approval_for: limits.require_approval_for.unwrap().optional(),
+      sandbox_mode: limits.sandbox_mode.unwrap().optional(),
+      approval_timeout_seconds: limits.approval_timeout_seconds.unwrap().optional(),
+    })
+    .optional()
+    .describe("the session contract's constraints; each one absent is the node's configured default"),
+});
+
 /** What a tool produced: the JSON the agent reads, and whether it is a failed check. */
 interface Outcome {
   result: unknown;
@@ -129,13 +183,14 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     name: string,
     config: { title: string; description: string; input: S; annotations: ToolAnnotations },
     need: (input: z.output<S>) => Need,
-    run: (input: z.output<S>) => Outcome | Promise<Outcome>,
+    run: (input: z.output<S>, caller: Caller) => Outcome | Promise<Outcome>,
   ): void {
     const action = `mcp ${name}`;
     const handler = async (input: z.output<S>): Promise<CallToolResult> => {
       try {
-        await access.authorize(await caller(action), need(input), action);
-        return reply(await run(input));
+        const who = await caller(action);
+        await access.authorize(who, need(input), action);
+        return reply(await run(input, who));
       } catch (error) {
         if (isVaultMeshError(error)) return refusal(error);
         throw error;
@@ -347,6 +402,125 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     async () => {
       const result = await options.guardian.cycle();
       return { result, failed: result.outcome === 'diverged' || result.outcome === 'failed' };
+    },
+  );
+
+  tool(
+    'console_session_list',
+    {
+      title: 'Console: sessions',
+      description:
+        'AI coding-agent sessions recorded in the console scroll, oldest first, each with its state derived from its receipts: status, counts, flags, calls waiting for approval.',
+      input: sessionListInput,
+      annotations: readOnly,
+    },
+    () => ({ capability: 'read', scroll: CONSOLE }),
+    (input) => ({
+      result: listSessions(
+        ledger,
+        {
+          ...(input.status === undefined ? {} : { status: input.status }),
+          ...(input.agent_type === undefined ? {} : { agentType: input.agent_type }),
+        },
+        new Date(),
+      ),
+    }),
+  );
+
+  tool(
+    'console_session_status',
+    {
+      title: 'Console: one session',
+      description:
+        "One session's state derived from its receipts: contract, counts, commits, flags, and pending_approvals (the calls waiting for a person, with their action ids). Fails with UNKNOWN_SESSION.",
+      input: z.object({ session_id: sessionId }),
+      annotations: readOnly,
+    },
+    () => ({ capability: 'read', scroll: CONSOLE }),
+    (input) => ({ result: sessionState(ledger, input.session_id, new Date()) }),
+  );
+
+  tool(
+    'console_receipts_search',
+    {
+      title: 'Console: receipts',
+      description:
+        'Receipts of the console scroll, newest first: of one session and of some types when given.',
+      input: consoleSearchInput,
+      annotations: readOnly,
+    },
+    () => ({ capability: 'read', scroll: CONSOLE }),
+    (input) => {
+      const scroll = getScroll(CONSOLE);
+      for (const type of input.type ?? []) getReceiptType(scroll, type);
+      const receipts = ledger.query(CONSOLE, {
+        ...(input.session_id === undefined ? {} : { session: input.session_id }),
+        ...(input.type === undefined ? {} : { types: input.type }),
+        limit: input.limit,
+        reverse: true,
+      });
+      return { result: receipts };
+    },
+  );
+
+  tool(
+    'console_approve_action',
+    {
+      title: 'Console: decide a held call',
+      description:
+        "Approves or refuses a call an agent's session contract holds for a person; the approver recorded is the token's subject. Needs admin on the console scroll. Fails with UNKNOWN_ACTION, or ACTION_DECIDED when it was decided or expired already.",
+      input: approveInput,
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
+    },
+    () => ({ capability: 'admin', scroll: CONSOLE }),
+    async (input, who) => ({
+      result: await decideAction(
+        ledger,
+        input.action_id,
+        { approved: input.approved, reason: input.reason, approver: who.claims?.sub ?? 'anonymous' },
+        new Date(),
+      ),
+    }),
+  );
+
+  tool(
+    'console_spawn_agent',
+    {
+      title: 'Console: start an agent',
+      description:
+        "Starts a coding agent (claude or opencode) on the node's machine under a session contract, its hooks aimed at this node; returns at once with the session id and process id (follow it with console_session_status). Needs admin on the console scroll. Fails with AGENT_NOT_FOUND when the agent is not installed there.",
+      input: spawnInput,
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
+    },
+    () => ({ capability: 'admin', scroll: CONSOLE }),
+    async (input, who) => {
+      const spawned = await spawnAgent(
+        ledger,
+        {
+          agent: input.agent,
+          task: input.task,
+          project: input.project_path ?? process.cwd(),
+          caller: who.claims?.sub ?? 'anonymous',
+          constraints: input.constraints ?? {},
+        },
+        { env: process.env, now: new Date(), stdio: 'ignore' },
+      );
+      // Nobody waits for the agent here. If recording its end fails, the audit shows the session
+      // as never ended, which is the truth the ledger can tell.
+      spawned.exit.catch(() => undefined);
+      return {
+        result: { session_id: spawned.session_id, agent: spawned.agent, pid: spawned.pid },
+      };
     },
   );
 
