@@ -99,6 +99,7 @@ interface Fold {
   gated: Map<string, Receipt>;
   /** Calls the policy refused outright, by action id. */
   refused: Map<string, Receipt>;
+  lastEnd?: Receipt;
 }
 
 function emptyState(first: Receipt): SessionState {
@@ -145,9 +146,9 @@ function applyStart(f: Fold, r: Receipt): void {
   if (contract?.task !== undefined) state.current_task = contract.task;
 }
 
-function fold(receipts: readonly Receipt[]): Fold {
-  const f: Fold = {
-    state: emptyState(receipts[0]!),
+function newFold(first: Receipt): Fold {
+  return {
+    state: emptyState(first),
     modified: new Set(),
     read: new Set(),
     pres: new Map(),
@@ -158,118 +159,131 @@ function fold(receipts: readonly Receipt[]): Fold {
     gated: new Map(),
     refused: new Map(),
   };
+}
+
+/** Takes one more receipt of the session, in seq order, into the fold. */
+function step(f: Fold, r: Receipt): void {
   const { state } = f;
-  for (const r of receipts) {
-    const b = r.body as Body;
-    state.receipts++;
-    state.last_seq = r.seq;
-    state.last_event_at = r.ts;
-    if (typeof b.agent_seq === 'number') f.agentSeqs.push(b.agent_seq);
-    if (state.contract === null && r.type !== 'console_session_start' && state.receipts === 1) {
-      f.gaps.push({ kind: 'no_session_start', detail: `first receipt is ${r.type}`, seq: r.seq });
-    }
-    const toolUse = callKey(b);
-    switch (r.type) {
-      case 'console_session_start':
-        applyStart(f, r);
-        break;
-      case 'console_prompt':
-        state.prompts++;
-        if (state.contract?.task === undefined) {
-          state.current_task =
-            str(b, 'prompt') ??
-            `prompt ${String(b.prompt_hash).slice(0, 19)}… (${String(b.prompt_chars)} chars)`;
-        }
-        break;
-      case 'console_tool_call':
-        if (b.phase === 'pre') {
-          state.tool_calls++;
-          if (toolUse !== undefined) f.pres.set(toolUse, r);
-          if (b.gate === 'approval' && typeof b.action_id === 'string') {
-            state.approvals_requested++;
-            f.gated.set(b.action_id, r);
-          }
-          if (b.gate === 'policy' && typeof b.action_id === 'string') f.refused.set(b.action_id, r);
-        } else {
-          if (toolUse !== undefined) f.outcomes.add(toolUse);
-          const path = str(b, 'file_path');
-          if (b.tool_kind === 'file_read' && path !== undefined) f.read.add(path);
-        }
-        break;
-      case 'console_command':
-        state.commands_executed++;
-        if (toolUse !== undefined) f.outcomes.add(toolUse);
-        break;
-      case 'console_file_edit': {
-        const path = str(b, 'file_path');
-        if (path !== undefined) f.modified.add(path);
-        if (toolUse !== undefined) f.outcomes.add(toolUse);
-        const limit = state.contract?.constraints.max_files_modified;
-        if (limit !== undefined && f.modified.size > limit) {
-          state.flags.push({
-            rule: 'max_files_modified',
-            detail: `${f.modified.size} files modified; the contract allows ${limit}`,
-            seq: r.seq,
-          });
-        }
-        break;
-      }
-      case 'console_git_commit':
-        state.git_commits.push(String(b.commit_hash));
-        break;
-      case 'console_agent_spawn':
-        state.subagents++;
-        if (toolUse !== undefined) f.outcomes.add(toolUse);
-        break;
-      case 'console_approval': {
-        const id = str(b, 'action_id');
-        if (id === undefined) break;
-        const request = f.gated.get(id);
-        if (request === undefined && b.decided_by !== 'policy') {
-          f.gaps.push({
-            kind: 'unbound_approval',
-            detail: `decision for ${id}, which no call of this session asked for`,
-            seq: r.seq,
-          });
-          break;
-        }
-        if (
-          request !== undefined &&
-          (b.args_hash !== request.body.params_hash || b.tool_name !== request.body.tool_name)
-        ) {
-          f.gaps.push({
-            kind: 'unbound_approval',
-            detail: `decision for ${id} names other arguments than the call`,
-            seq: r.seq,
-          });
-          break;
-        }
-        if (f.decided.has(id)) {
-          f.gaps.push({
-            kind: 'duplicate_decision',
-            detail: `${id} was already decided at seq ${f.decided.get(id)!.seq}; this one has no effect`,
-            seq: r.seq,
-          });
-          break;
-        }
-        f.decided.set(id, r);
-        if (b.approved === true) state.approvals_granted++;
-        else if (request !== undefined) state.approvals_denied++;
-        break;
-      }
-      case 'console_session_end':
-        state.status = String(b.exit_reason ?? '').startsWith('killed') ? 'killed' : 'ended';
-        state.ended_at = r.ts;
-        state.exit_reason = str(b, 'exit_reason');
-        break;
-      default:
-        break;
-    }
-    checkDuration(f, r);
+  const b = r.body as Body;
+  state.receipts++;
+  state.last_seq = r.seq;
+  state.last_event_at = r.ts;
+  if (typeof b.agent_seq === 'number') f.agentSeqs.push(b.agent_seq);
+  if (state.contract === null && r.type !== 'console_session_start' && state.receipts === 1) {
+    f.gaps.push({ kind: 'no_session_start', detail: `first receipt is ${r.type}`, seq: r.seq });
   }
-  state.files_modified = f.modified.size;
-  state.files_read = f.read.size;
-  return f;
+  const toolUse = callKey(b);
+  switch (r.type) {
+    case 'console_session_start':
+      applyStart(f, r);
+      break;
+    case 'console_prompt':
+      state.prompts++;
+      if (state.contract?.task === undefined) {
+        state.current_task =
+          str(b, 'prompt') ??
+          `prompt ${String(b.prompt_hash).slice(0, 19)}… (${String(b.prompt_chars)} chars)`;
+      }
+      break;
+    case 'console_tool_call':
+      if (b.phase === 'pre') {
+        state.tool_calls++;
+        if (toolUse !== undefined) f.pres.set(toolUse, r);
+        if (b.gate === 'approval' && typeof b.action_id === 'string') {
+          state.approvals_requested++;
+          f.gated.set(b.action_id, r);
+        }
+        if (b.gate === 'policy' && typeof b.action_id === 'string') f.refused.set(b.action_id, r);
+      } else {
+        outcome(f, toolUse, r);
+        const path = str(b, 'file_path');
+        if (b.tool_kind === 'file_read' && path !== undefined) f.read.add(path);
+      }
+      break;
+    case 'console_command':
+      state.commands_executed++;
+      outcome(f, toolUse, r);
+      break;
+    case 'console_file_edit': {
+      const path = str(b, 'file_path');
+      if (path !== undefined) f.modified.add(path);
+      outcome(f, toolUse, r);
+      const limit = state.contract?.constraints.max_files_modified;
+      if (limit !== undefined && f.modified.size > limit) {
+        state.flags.push({
+          rule: 'max_files_modified',
+          detail: `${f.modified.size} files modified; the contract allows ${limit}`,
+          seq: r.seq,
+        });
+      }
+      break;
+    }
+    case 'console_git_commit':
+      state.git_commits.push(String(b.commit_hash));
+      break;
+    case 'console_agent_spawn':
+      state.subagents++;
+      outcome(f, toolUse, r);
+      break;
+    case 'console_approval': {
+      const id = str(b, 'action_id');
+      if (id === undefined) break;
+      const request = f.gated.get(id);
+      if (request === undefined && b.decided_by !== 'policy') {
+        f.gaps.push({
+          kind: 'unbound_approval',
+          detail: `decision for ${id}, which no call of this session asked for`,
+          seq: r.seq,
+        });
+        break;
+      }
+      if (
+        request !== undefined &&
+        (b.args_hash !== request.body.params_hash || b.tool_name !== request.body.tool_name)
+      ) {
+        f.gaps.push({
+          kind: 'unbound_approval',
+          detail: `decision for ${id} names other arguments than the call`,
+          seq: r.seq,
+        });
+        break;
+      }
+      if (f.decided.has(id)) {
+        f.gaps.push({
+          kind: 'duplicate_decision',
+          detail: `${id} was already decided at seq ${f.decided.get(id)!.seq}; this one has no effect`,
+          seq: r.seq,
+        });
+        break;
+      }
+      f.decided.set(id, r);
+      if (b.approved === true) state.approvals_granted++;
+      else if (request !== undefined) state.approvals_denied++;
+      break;
+    }
+    case 'console_session_end':
+      f.lastEnd = r;
+      state.status = String(b.exit_reason ?? '').startsWith('killed') ? 'killed' : 'ended';
+      state.ended_at = r.ts;
+      state.exit_reason = str(b, 'exit_reason');
+      break;
+    default:
+      break;
+  }
+  checkDuration(f, r);
+}
+
+/** A call's outcome: paired with its announcement, or a gap when it was never announced. */
+function outcome(f: Fold, key: string | undefined, r: Receipt): void {
+  if (key === undefined) return;
+  f.outcomes.add(key);
+  if (!f.pres.has(key)) {
+    f.gaps.push({
+      kind: 'post_without_pre',
+      detail: `${r.type} for call ${String(r.body.tool_use_id)} that was never announced (PreToolUse missing)`,
+      seq: r.seq,
+    });
+  }
 }
 
 function checkDuration(f: Fold, r: Receipt): void {
@@ -285,15 +299,60 @@ function checkDuration(f: Fold, r: Receipt): void {
   }
 }
 
-/** The state of one session from its receipts, in seq order. */
-export function deriveSession(receipts: readonly Receipt[], now: Date): SessionState {
-  return derive(receipts, now).state;
+/**
+ * A session folded so far: receipts are added as they arrive, so a long session is not read back
+ * whole for every event; the state is computed from the fold at a given time without changing it.
+ */
+export class SessionFold {
+  private fold: Fold | undefined;
+
+  /** The seq of the last receipt taken in, -1 before the first. */
+  get lastSeq(): number {
+    return this.fold?.state.last_seq ?? -1;
+  }
+
+  /** Files the session modified so far. */
+  get modifiedFiles(): ReadonlySet<string> {
+    return this.fold?.modified ?? new Set();
+  }
+
+  add(receipts: readonly Receipt[]): this {
+    for (const r of receipts) {
+      if (r.seq <= this.lastSeq) continue;
+      this.fold ??= newFold(r);
+      step(this.fold, r);
+    }
+    return this;
+  }
+
+  /** @throws Error before any receipt was added: a session has at least one. */
+  state(now: Date): SessionState {
+    if (this.fold === undefined) throw new Error('a session has at least one receipt');
+    return finish(this.fold, now);
+  }
+
+  /** What the receipts so far show to be missing. */
+  audit(now: Date): { state: SessionState; gaps: Gap[] } {
+    const state = this.state(now);
+    return { state, gaps: gapsOf(this.fold!, state) };
+  }
 }
 
-function derive(receipts: readonly Receipt[], now: Date): Fold {
-  if (receipts.length === 0) throw new Error('a session has at least one receipt');
-  const f = fold(receipts);
-  const { state } = f;
+/** The state of one session from its receipts, in seq order. */
+export function deriveSession(receipts: readonly Receipt[], now: Date): SessionState {
+  return new SessionFold().add(receipts).state(now);
+}
+
+/** The state the fold stands for at `now`: held calls still pending, and calls that ran when they should not have. */
+function finish(f: Fold, now: Date): SessionState {
+  const state: SessionState = {
+    ...f.state,
+    files_modified: f.modified.size,
+    files_read: f.read.size,
+    git_commits: [...f.state.git_commits],
+    flags: [...f.state.flags],
+    pending_approvals: [],
+  };
   for (const [id, request] of f.refused) {
     if (f.outcomes.has(callKey(request.body)!)) {
       state.flags.push({
@@ -335,26 +394,16 @@ function derive(receipts: readonly Receipt[], now: Date): Fold {
       });
     }
   }
-  return f;
+  return state;
 }
 
 /** Everything the receipts of one session show to be missing. */
 export function auditSession(receipts: readonly Receipt[], now: Date): { state: SessionState; gaps: Gap[] } {
-  const f = derive(receipts, now);
-  const { state } = f;
+  return new SessionFold().add(receipts).audit(now);
+}
+
+function gapsOf(f: Fold, state: SessionState): Gap[] {
   const gaps = [...f.gaps];
-  for (const r of receipts) {
-    const toolUse = callKey(r.body);
-    if (toolUse === undefined || r.type === 'console_git_commit') continue;
-    const isPre = r.type === 'console_tool_call' && r.body.phase === 'pre';
-    if (!isPre && !f.pres.has(toolUse)) {
-      gaps.push({
-        kind: 'post_without_pre',
-        detail: `${r.type} for call ${String(r.body.tool_use_id)} that was never announced (PreToolUse missing)`,
-        seq: r.seq,
-      });
-    }
-  }
   for (const [toolUse, pre] of f.pres) {
     if (f.outcomes.has(toolUse)) continue;
     const id = pre.body.action_id;
@@ -386,7 +435,7 @@ export function auditSession(receipts: readonly Receipt[], now: Date): { state: 
     }
     expected = s + 1;
   }
-  const end = [...receipts].reverse().find((r) => r.type === 'console_session_end');
+  const end = f.lastEnd;
   const reported = end?.body.agent_counters as Record<string, number> | undefined;
   if (reported !== undefined) {
     const counted: Record<string, number> = {
@@ -404,5 +453,5 @@ export function auditSession(receipts: readonly Receipt[], now: Date): { state: 
       }
     }
   }
-  return { state, gaps };
+  return gaps;
 }

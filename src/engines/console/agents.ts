@@ -22,6 +22,7 @@ import { CLAUDE_CODE_EVENTS } from '../../core/console/claude-code.js';
 import { constraintsSchema, sessionContractSchema, type SessionContract } from '../../core/console/policy.js';
 import { VaultMeshError } from '../../core/errors.js';
 import { blake3Tagged } from '../../core/hash.js';
+import type { SessionState } from '../../core/console/session.js';
 import type { Receipt } from '../../core/receipt.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { issueToken, listTokens, revokeToken } from '../../ledger/tokens.js';
@@ -321,6 +322,8 @@ export async function spawnAgent(
         ]
       : ['run', ...(request.model === undefined ? [] : ['--model', request.model]), request.task];
   const child = spawn(binary, args, { cwd: contract.project_path, env, stdio: options.stdio });
+  // A process started for someone else (MCP) must not keep this one alive: its hooks end its session.
+  if (options.stdio === 'ignore') child.unref();
   const pid = await new Promise<number>((resolvePid, reject) => {
     child.once('spawn', () => resolvePid(child.pid!));
     child.once('error', (cause) =>
@@ -338,7 +341,12 @@ export async function spawnAgent(
   const exit = new Promise<{ code: number | null; end?: Receipt }>((resolveExit, reject) => {
     child.once('exit', (code, signal) => {
       rmSync(pidFile, { force: true });
-      const state = sessionState(ledger, sessionId, new Date());
+      let state: SessionState;
+      try {
+        state = sessionState(ledger, sessionId, new Date());
+      } catch (error) {
+        return reject(error as Error);
+      }
       if (state.status !== 'active') return resolveExit({ code });
       ledger
         .emit([

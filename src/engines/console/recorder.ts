@@ -13,13 +13,15 @@ import {
   type SessionContract,
 } from '../../core/console/policy.js';
 import { capabilityOf, classify, commandName, toolKind } from '../../core/console/shell.js';
-import { deriveSession, type SessionState } from '../../core/console/session.js';
+import { SessionFold, type SessionState } from '../../core/console/session.js';
 import { blake3Tagged } from '../../core/hash.js';
 import { validateDraft, type Receipt, type ReceiptDraft } from '../../core/receipt.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { approvalDraft, awaitDecision, type Binding } from './approvals.js';
 import { consoleConfig, type ConsoleConfig } from './config.js';
-import { CONSOLE, sessionReceipts } from './sessions.js';
+import { CONSOLE } from './sessions.js';
+
+const MAX_FOLDED_SESSIONS = 1000;
 
 export const GENESIS_NOTE = 'Console scroll opened: AI coding-agent sessions are receipted from here on';
 
@@ -62,6 +64,8 @@ export function defaultContract(
 
 export class ConsoleRecorder {
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Sessions folded so far, least recently used first: each event reads only what is new. */
+  private readonly folds = new Map<string, SessionFold>();
   private readonly clock: () => Date;
   private readonly config: ConsoleConfig;
 
@@ -109,6 +113,21 @@ export class ConsoleRecorder {
     ]);
   }
 
+  /** The session brought up to the scroll: receipts other processes appended are taken in too. */
+  private sessionFold(sessionId: string): SessionFold {
+    const fold = this.folds.get(sessionId) ?? new SessionFold();
+    this.folds.delete(sessionId);
+    this.folds.set(sessionId, fold);
+    if (this.folds.size > MAX_FOLDED_SESSIONS) this.folds.delete(this.folds.keys().next().value!);
+    return fold.add(
+      this.ledger.query(CONSOLE, {
+        session: sessionId,
+        afterSeq: fold.lastSeq,
+        limit: Number.MAX_SAFE_INTEGER,
+      }),
+    );
+  }
+
   private serialized<T>(session: string, work: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(session) ?? Promise.resolve();
     const next = previous.then(work, work);
@@ -125,8 +144,8 @@ export class ConsoleRecorder {
     options: RecorderOptions,
   ): Promise<{ decision: EventDecision; wait?: { binding: Binding; actionType: string; deadline: number } }> {
     const now = this.clock();
-    const receipts = sessionReceipts(this.ledger, event.session_id);
-    const state = receipts.length === 0 ? undefined : deriveSession(receipts, now);
+    const fold = this.sessionFold(event.session_id);
+    const state = fold.lastSeq < 0 ? undefined : fold.state(now);
     const contract = state?.contract ?? this.implicitContract(event, options, now);
     const base = {
       observed_at: event.observed_at,
@@ -170,7 +189,7 @@ export class ConsoleRecorder {
           ]),
         );
       case 'tool_pre':
-        return this.pre(event, receipts, state, contract, draft, emit, now);
+        return this.pre(event, fold.modifiedFiles, state, contract, draft, emit, now);
       case 'tool_post':
       case 'tool_failure':
         return allow(await emit(this.outcome(event, draft)));
@@ -224,16 +243,13 @@ export class ConsoleRecorder {
 
   private async pre(
     event: Extract<ConsoleEvent, { event: 'tool_pre' }>,
-    receipts: readonly Receipt[],
+    modified: ReadonlySet<string>,
     state: SessionState | undefined,
     contract: SessionContract,
     draft: (type: string, body: Record<string, unknown>, tags?: string[]) => ReceiptDraft,
     emit: (drafts: ReceiptDraft[]) => Promise<number[]>,
     now: Date,
   ) {
-    const modified = new Set(
-      receipts.filter((r) => r.type === 'console_file_edit').map((r) => String(r.body.file_path)),
-    );
     const verdict = evaluatePre(
       {
         status: state?.status ?? 'active',
