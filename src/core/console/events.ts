@@ -32,7 +32,7 @@ const text = (max: number) => z.string().max(max);
 /** What a tool acts on, as far as policy needs to see it. */
 const subjectSchema = z.strictObject({
   /** A shell command line (Bash tools): policy reads it; the receipt keeps its hash. */
-  command: text(64 * 1024).optional(),
+  command: text(1024 * 1024).optional(),
   /** The file a file tool reads or writes, absolute or relative to `cwd`. */
   file_path: text(4096).optional(),
 });

@@ -126,7 +126,8 @@ export function evaluatePre(
       );
     }
   }
-  if (decidesApprovals(call.subject.command)) {
+  // The node's own MCP tool decides approvals too, under whatever name the agent gave the server.
+  if (decidesApprovals(call.subject.command) || /^mcp__.+__console_approve_action$/.test(call.tool_name)) {
     return deny('self_approval', 'an agent may not approve or reject its own actions');
   }
   const file = call.subject.file_path;

@@ -63,22 +63,60 @@ export function capabilityOf(kind: ToolKind, actions: readonly ActionType[]): st
   }
 }
 
-/** Simple commands of a shell line: split on ; && || | and newlines, each as its words. */
-export function shellCommands(line: string): string[][] {
-  return line
+/**
+ * Simple commands of a shell line: split on ; && || | and newlines, each as its words, with the
+ * closing `)` and `}` of a subshell or group dropped, so `(cd repo && git push)` still reads `push`.
+ */
+export function shellCommands(line: string, depth = 0): string[][] {
+  const commands = line
+    // What a command substitution runs is a command too: `echo $(git push)`, `echo \`rm -rf x\``.
+    .replace(/\$\(|`/g, ';')
     .split(/\|\||&&|[;|\n&]/)
-    .map((segment) => segment.trim().split(/\s+/).filter(Boolean))
+    .map((segment) =>
+      segment
+        .trim()
+        .split(/\s+/)
+        // Closing brackets of a group, and quotes a split left behind: `sh -c 'cd x && git push'`.
+        .map((word) => word.replace(/[)}'"]+$/, '').replace(/^['"]+/, ''))
+        .filter(Boolean),
+    )
     .map(stripPrefixes)
     .filter((words) => words.length > 0);
+  // `bash -c "git push"` and `eval "rm -rf x"` run their string: read it as the commands it holds.
+  if (depth >= MAX_NESTING) return commands;
+  return commands.flatMap((words) => {
+    const program = programName(words[0]!);
+    const at = SHELLS.has(program) ? words.indexOf('-c') : program === 'eval' ? 0 : -1;
+    if (at < 0) return [words];
+    const script = words
+      .slice(at + 1)
+      .join(' ')
+      .replace(/['"]/g, '');
+    return [words, ...shellCommands(script, depth + 1)];
+  });
 }
 
+const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'fish']);
+const MAX_NESTING = 3;
+
 const WRAPPERS = new Set(['sudo', 'env', 'command', 'exec', 'nohup', 'time', 'xargs', 'doas']);
+/** Options of those wrappers that take a value: `sudo -u root rm x` runs rm, not root. */
+const WRAPPER_OPTIONS_WITH_VALUE = new Set(['-u', '-g', '-C', '-D', '-r', '-t', '-U', '-h', '-p']);
+/** Shell keywords a command can follow: `if git push; then rm x; fi`. */
+const KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'do', 'while', 'until', '!']);
 
 function stripPrefixes(words: string[]): string[] {
   let i = 0;
   while (i < words.length) {
     const w = words[i]!.replace(/^[({]+/, '');
-    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w) || WRAPPERS.has(w) || (w.startsWith('-') && i > 0)) i++;
+    if (
+      w === '' ||
+      /^[A-Za-z_][A-Za-z0-9_]*=/.test(w) ||
+      WRAPPERS.has(w) ||
+      KEYWORDS.has(w) ||
+      (w.startsWith('-') && i > 0)
+    )
+      i += i > 0 && WRAPPER_OPTIONS_WITH_VALUE.has(w) ? 2 : 1;
     else break;
   }
   return words.slice(i).map((w, k) => (k === 0 ? w.replace(/^[({]+/, '') : w));

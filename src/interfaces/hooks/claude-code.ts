@@ -106,9 +106,9 @@ export function toConsoleEvent(input: unknown, options: { now: Date; storeConten
       return {
         ...common,
         event: 'session_start',
-        ...(source === undefined ? {} : { source }),
-        ...(modelId === undefined ? {} : { model_id: modelId }),
-        ...(agentType === undefined ? {} : { agent_type: agentType }),
+        ...(source === undefined ? {} : { source: source.slice(0, 64) }),
+        ...(modelId === undefined ? {} : { model_id: modelId.slice(0, 200) }),
+        ...(agentType === undefined ? {} : { agent_type: agentType.slice(0, 100) }),
       };
     }
     case 'UserPromptSubmit': {
@@ -140,8 +140,8 @@ export function toConsoleEvent(input: unknown, options: { now: Date; storeConten
       return {
         ...common,
         event: 'subagent_end',
-        ...(agentId === undefined ? {} : { agent_id: agentId }),
-        ...(agentType === undefined ? {} : { agent_type: agentType }),
+        ...(agentId === undefined ? {} : { agent_id: agentId.slice(0, 200) }),
+        ...(agentType === undefined ? {} : { agent_type: agentType.slice(0, 100) }),
         ...(message === undefined ? {} : { message_hash: sha256Of(message) }),
       };
     }
@@ -149,7 +149,7 @@ export function toConsoleEvent(input: unknown, options: { now: Date; storeConten
       return {
         ...common,
         event: 'session_end',
-        reason: field<string>(payload, 'reason', 'string', true) ?? 'other',
+        reason: (field<string>(payload, 'reason', 'string', true) ?? 'other').slice(0, 200),
       };
   }
 }
