@@ -87,6 +87,8 @@ function decidesApprovals(command: string | undefined): boolean {
 
 function insideProject(path: string, project: string): boolean {
   if (!path.startsWith('/')) return !path.split('/').includes('..');
+  // A contract that names no project confines writes to relative paths.
+  if (project === '') return false;
   const root = project.endsWith('/') ? project : `${project}/`;
   return path === project || (path.startsWith(root) && !path.slice(root.length).split('/').includes('..'));
 }
