@@ -44,6 +44,21 @@ export function vmSync(dataDir: string, args: readonly string[]): string {
   return run.stdout;
 }
 
+/** A token for the benchmark's client, issued by `vm token create` on the data directory. */
+export function createBenchToken(dataDir: string, subject: string, grant: string): string {
+  const out = vmSync(dataDir, [
+    '--format',
+    'json',
+    'token',
+    'create',
+    '--subject',
+    subject,
+    '--grant',
+    grant,
+  ]);
+  return (JSON.parse(out) as { token: string }).token;
+}
+
 export function startNodeProcess(dataDir: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, [VM_BIN, '--data', dataDir, 'serve', '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -26,6 +26,7 @@ import {
   vmJson,
   type VmResult,
 } from '../helpers/vm.js';
+import type { SessionState } from '../../src/core/console/session.js';
 
 assertBuilt();
 
@@ -489,20 +490,6 @@ describe('Console tools, against events the real hook delivered to vm serve', ()
   let hookToken: string;
   const stateDir = join(tmp.dir, 'hook-state');
   const session = 'mcp-console-1';
-
-  interface SessionState {
-    session_id: string;
-    status: string;
-    agent_type: string;
-    commands_executed: number;
-    files_modified: number;
-    tool_calls: number;
-    prompts: number;
-    approvals_requested: number;
-    approvals_granted: number;
-    approvals_denied: number;
-    pending_approvals: Array<{ action_id: string; tool_name: string; rule: string }>;
-  }
 
   /** A Claude Code hook payload (its documented common fields, then the event's own). */
   function payload(event: string, fields: Record<string, unknown> = {}): string {

@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { toConsoleEvent } from '../../interfaces/hooks/claude-code.js';
 import type { Benchmark } from '../context.js';
-import { startNodeProcess, vmSync, VM_BIN } from '../node-process.js';
+import { createBenchToken, startNodeProcess, vmSync, VM_BIN } from '../node-process.js';
 import { makeRow, type BenchRow } from '../report.js';
 import { median, nowMs } from '../stats.js';
 import { withTempDir } from '../temp.js';
@@ -205,20 +205,7 @@ export const consoleHook: Benchmark = {
     return withTempDir('console-hook', async (dir) => {
       const data = join(dir, 'data');
       vmSync(data, ['init', '--name', 'bench']);
-      const token = (
-        JSON.parse(
-          vmSync(data, [
-            '--format',
-            'json',
-            'token',
-            'create',
-            '--subject',
-            'did:vm:agent:bench',
-            '--grant',
-            'storage:console',
-          ]),
-        ) as { token: string }
-      ).token;
+      const token = createBenchToken(data, 'did:vm:agent:bench', 'storage:console');
       const tokenFile = join(dir, 'hook.token');
       writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
       const project = join(dir, 'project');

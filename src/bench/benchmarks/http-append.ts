@@ -7,7 +7,13 @@ import autocannon from 'autocannon';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark, BenchContext } from '../context.js';
-import { startBareServer, startNodeProcess, vmSync, type ServerProcess } from '../node-process.js';
+import {
+  createBenchToken,
+  startBareServer,
+  startNodeProcess,
+  vmSync,
+  type ServerProcess,
+} from '../node-process.js';
 import { makeRow, type BenchRow } from '../report.js';
 import { median } from '../stats.js';
 import { withTempDir } from '../temp.js';
@@ -170,20 +176,7 @@ export const httpAppend: Benchmark = {
           'rate_limit_per_minute = 10000000',
         ),
       );
-      const token = (
-        JSON.parse(
-          vmSync(data, [
-            '--format',
-            'json',
-            'token',
-            'create',
-            '--subject',
-            'bench',
-            '--grant',
-            'storage:treasury',
-          ]),
-        ) as { token: string }
-      ).token;
+      const token = createBenchToken(data, 'bench', 'storage:treasury');
       const servers = { node: await startNodeProcess(data), bare: await startBareServer() };
       const result: BenchRow[] = [];
       try {
