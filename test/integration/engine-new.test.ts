@@ -26,6 +26,7 @@ assertBuilt();
 const CHECKOUT = [
   'src',
   'test',
+  'packages',
   'catalog',
   'bin',
   'package.json',

@@ -83,7 +83,8 @@ describe('scroll registry', () => {
 
   it('knows the seed receipt types of every engine', () => {
     const count = (name: string) => getScroll(name).types.length;
-    expect([count('console'), count('mesh'), count('identity'), count('governance')]).toEqual([9, 6, 9, 7]);
+    // Console: the seed's nine types, plus console_prompt and console_turn_end for the agents' own events.
+    expect([count('console'), count('mesh'), count('identity'), count('governance')]).toEqual([11, 6, 9, 7]);
     expect(getReceiptType(getScroll('guardian'), 'anchor_divergence').type).toBe('anchor_divergence');
     expect(codeOf(() => getReceiptType(getScroll('treasury'), 'treasury_refund'))).toBe('UNKNOWN_TYPE');
     expect(codeOf(() => getScroll('ledgers'))).toBe('UNKNOWN_SCROLL');
