@@ -203,6 +203,16 @@ export class Ledger {
     }
   }
 
+  /** Session ids with receipts in a scroll (within a time window), oldest first; read from the index. */
+  sessions(scrollName: string, window: { from?: string; to?: string } = {}): string[] {
+    const log = this.reader(scrollName);
+    try {
+      return this.index().sessions(log, window);
+    } finally {
+      log.close();
+    }
+  }
+
   /** What opening writers repaired: unfinished last lines cut, lines indexed that others appended. */
   async recoveries(): Promise<Array<RecoveryReport & { scroll: string; keptIn: string }>> {
     const reports = [];

@@ -216,6 +216,27 @@ export class QueryIndex {
     ).map(Number);
   }
 
+  /** The session ids with receipts in the window, in the order of their first receipt. */
+  sessions(log: ScrollLog, window: { from?: string; to?: string }): string[] {
+    this.sync(log);
+    const clauses = ['s.scroll = ?'];
+    const params: unknown[] = [log.scroll.name];
+    if (window.from !== undefined) {
+      clauses.push('r.ts >= ?');
+      params.push(window.from);
+    }
+    if (window.to !== undefined) {
+      clauses.push('r.ts < ?');
+      params.push(window.to);
+    }
+    const sql = `SELECT s.session_id FROM sessions s JOIN receipts r ON r.scroll = s.scroll AND r.seq = s.seq
+      WHERE ${clauses.join(' AND ')} GROUP BY s.session_id ORDER BY MIN(s.seq)`;
+    return this.db
+      .prepare(sql)
+      .pluck()
+      .all(...params) as string[];
+  }
+
   private sameLastLeaf(log: ScrollLog, state: { size: number; last_leaf: Buffer | null }): boolean {
     if (state.size === 0 || state.size > log.size) return state.size === 0;
     return (

@@ -8,19 +8,7 @@
 import { z } from 'zod';
 import { hashRef } from '../scrolls/define.js';
 
-export const EVENT_FORMAT_VERSION = 1;
-
-export const EVENT_KINDS = [
-  'session_start',
-  'prompt',
-  'tool_pre',
-  'tool_post',
-  'tool_failure',
-  'turn_end',
-  'subagent_end',
-  'session_end',
-] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
+const EVENT_FORMAT_VERSION = 1;
 
 const sessionId = z
   .string()
@@ -44,7 +32,6 @@ const gitCommitSchema = z.strictObject({
   message_hash: hashRef,
   signed: z.boolean(),
 });
-export type GitCommitFacts = z.infer<typeof gitCommitSchema>;
 
 const common = {
   v: z.literal(EVENT_FORMAT_VERSION),

@@ -40,7 +40,7 @@ function shellQuote(word: string): string {
 }
 
 /** Where the node listens, as a URL the hook can reach. */
-export function nodeUrl(ledger: Ledger): string {
+function nodeUrl(ledger: Ledger): string {
   const { host, port } = ledger.identity.config.http;
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
@@ -55,7 +55,7 @@ export interface HookTarget {
 }
 
 /** Claude Code's `hooks` settings: every event runs `vm console hook` against this node. */
-export function claudeHookSettings(target: HookTarget): JsonObject {
+function claudeHookSettings(target: HookTarget): JsonObject {
   const wait = target.approvalTimeoutSeconds + 10;
   const command = [
     process.execPath,
@@ -87,7 +87,7 @@ export function claudeHookSettings(target: HookTarget): JsonObject {
 const isOurs = (entry: unknown): boolean => JSON.stringify(entry).includes(' console hook ');
 
 /** Merges our hooks into a settings file, replacing any earlier VaultMesh hooks and keeping the rest. */
-export function mergeHookSettings(existing: JsonObject, ours: JsonObject): JsonObject {
+function mergeHookSettings(existing: JsonObject, ours: JsonObject): JsonObject {
   const current = (existing.hooks ?? {}) as Record<string, unknown>;
   if (typeof current !== 'object' || Array.isArray(current)) {
     throw new VaultMeshError(
@@ -108,7 +108,7 @@ export function mergeHookSettings(existing: JsonObject, ours: JsonObject): JsonO
 
 export type SettingsScope = 'local' | 'project' | 'user';
 
-export function settingsPath(scope: SettingsScope, project: string, home: string): string {
+function settingsPath(scope: SettingsScope, project: string, home: string): string {
   if (scope === 'user') return join(home, '.claude', 'settings.json');
   return join(project, '.claude', scope === 'local' ? 'settings.local.json' : 'settings.json');
 }

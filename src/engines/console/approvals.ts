@@ -39,7 +39,7 @@ function byAction(ledger: Ledger, type: string, actionId: string, session?: stri
 }
 
 /** The decision that holds for a binding: the first matching one in the scroll. */
-export function decisionFor(ledger: Ledger, binding: Binding): Receipt | undefined {
+function decisionFor(ledger: Ledger, binding: Binding): Receipt | undefined {
   return byAction(ledger, 'console_approval', binding.action_id, binding.session_id).find(
     (r) => r.body.tool_name === binding.tool_name && r.body.args_hash === binding.args_hash,
   );
@@ -79,7 +79,7 @@ function heldCall(ledger: Ledger, actionId: string): Receipt {
   return request;
 }
 
-export function bindingOf(request: Receipt): Binding {
+function bindingOf(request: Receipt): Binding {
   return {
     session_id: request.session_id!,
     action_id: String(request.body.action_id),

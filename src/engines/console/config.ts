@@ -16,7 +16,7 @@ import { constraintsSchema } from '../../core/console/policy.js';
 import { did } from '../../core/scrolls/define.js';
 import type { Ledger } from '../../ledger/ledger.js';
 
-export const consoleConfigSchema = z.strictObject({
+const consoleConfigSchema = z.strictObject({
   store_content: z.boolean().default(false),
   approver: did.optional(),
   constraints: constraintsSchema.prefault({}),

@@ -23,7 +23,7 @@ import { CONSOLE } from './sessions.js';
 
 const MAX_FOLDED_SESSIONS = 1000;
 
-export const GENESIS_NOTE = 'Console scroll opened: AI coding-agent sessions are receipted from here on';
+const GENESIS_NOTE = 'Console scroll opened: AI coding-agent sessions are receipted from here on';
 
 export interface RecorderOptions {
   clock?: () => Date;
@@ -33,17 +33,17 @@ export interface RecorderOptions {
 }
 
 /** One call with these arguments: the same tool-use id sent again with other arguments is another action. */
-export function actionIdOf(sessionId: string, toolUseId: string, paramsHash: string): string {
+function actionIdOf(sessionId: string, toolUseId: string, paramsHash: string): string {
   const key = { session_id: sessionId, tool_use_id: toolUseId, params_hash: paramsHash };
   return `act-${blake3Tagged(canonicalJson(key)).slice(7, 23)}`;
 }
 
-export function policyHash(constraints: Constraints): string {
+function policyHash(constraints: Constraints): string {
   return blake3Tagged(canonicalJson(constraints as unknown as JsonObject));
 }
 
 /** A contract for a session that no `vm console spawn` announced: the configured defaults. */
-export function defaultContract(
+function defaultContract(
   config: ConsoleConfig,
   fields: {
     session_id: string;

@@ -23,15 +23,6 @@ export function sessionState(ledger: Ledger, sessionId: string, now: Date): Sess
   return deriveSession(receipts, now);
 }
 
-/** Session ids that have receipts in the window, oldest first. */
-function sessionIds(ledger: Ledger, window: { from?: string; to?: string }): string[] {
-  const ids = new Set<string>();
-  for (const r of ledger.query(CONSOLE, { ...window, limit: ALL })) {
-    if (r.session_id !== undefined) ids.add(r.session_id);
-  }
-  return [...ids];
-}
-
 export interface SessionFilter {
   status?: SessionState['status'];
   agentType?: string;
@@ -40,7 +31,8 @@ export interface SessionFilter {
 }
 
 export function listSessions(ledger: Ledger, filter: SessionFilter, now: Date): SessionState[] {
-  return sessionIds(ledger, filter)
+  return ledger
+    .sessions(CONSOLE, filter)
     .map((id) => sessionState(ledger, id, now))
     .filter((s) => filter.status === undefined || s.status === filter.status)
     .filter((s) => filter.agentType === undefined || s.agent_type === filter.agentType);
@@ -58,7 +50,8 @@ export interface SessionAudit {
 
 /** Every session active in the window, with what its receipts show to be missing or exceeded. */
 export function auditSessions(ledger: Ledger, filter: SessionFilter, now: Date): SessionAudit[] {
-  return sessionIds(ledger, filter)
+  return ledger
+    .sessions(CONSOLE, filter)
     .map((id) => {
       const { state, gaps } = auditSession(sessionReceipts(ledger, id), now);
       return {

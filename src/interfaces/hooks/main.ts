@@ -14,7 +14,7 @@ import { nextAgentSeq } from './local-facts.js';
 
 export const DEFAULT_NODE_URL = 'http://127.0.0.1:9110';
 /** How long a call may wait for a person, by default; `vm console install-hooks` writes the contract's. */
-export const DEFAULT_WAIT_SECONDS = 150;
+const DEFAULT_WAIT_SECONDS = 150;
 const DELIVERY_TIMEOUT_MS = 5000;
 const MAX_STDIN_BYTES = 16 * 1024 * 1024;
 
