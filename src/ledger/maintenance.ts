@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJson } from '../core/canonical.js';
 import { VaultMeshError, isVaultMeshError } from '../core/errors.js';
-import { validateDraft, type ReceiptDraft } from '../core/receipt.js';
+import { assertAppendable, validateDraft, type ReceiptDraft } from '../core/receipt.js';
 import { getScroll } from '../core/scrolls/index.js';
 import type { Ledger } from './ledger.js';
 import { withLock } from './lock.js';
@@ -70,6 +70,7 @@ export async function importLegacy(
       }
       const tags = Array.isArray(value['tags']) ? (value['tags'] as string[]) : [];
       const draft: ReceiptDraft = { scroll: scroll.name, type: lineType, body: value, tags };
+      assertAppendable(draft);
       validateDraft(draft, maxBody);
       drafts.push(draft);
     } catch (error) {

@@ -9,6 +9,8 @@ const entry = {
   memo: z.string(),
 };
 
+const RESERVED = 'written by the Treasury engine: vm treasury credit|debit|settle';
+
 export const treasury = defineScroll({
   name: 'treasury',
   title: 'Treasury',
@@ -17,12 +19,23 @@ export const treasury = defineScroll({
   file: 'receipts/treasury/treasury_events.jsonl',
   rootFile: 'ROOT.treasury.txt',
   types: [
-    { type: 'treasury_credit', description: 'Money into an account.', body: bodyWith(entry) },
-    { type: 'treasury_debit', description: 'Money out of an account.', body: bodyWith(entry) },
+    {
+      type: 'treasury_credit',
+      description: 'Money into an account.',
+      body: bodyWith(entry),
+      reserved: RESERVED,
+    },
+    {
+      type: 'treasury_debit',
+      description: 'Money out of an account.',
+      body: bodyWith(entry),
+      reserved: RESERVED,
+    },
     {
       type: 'treasury_settlement',
       description: 'A signed settlement between parties, applied atomically.',
       body: bodyWith({ settlement_id: identifier, status: z.string().min(1) }),
+      reserved: RESERVED,
     },
   ],
 });
