@@ -1,6 +1,10 @@
-/** Every engine the product has. The CLI, the design gate (and later HTTP and MCP) are built from this list. */
+/**
+ * Every engine the product has. `ENGINES` are the staged ones (plan, run, seal), which the design
+ * gate drives; `ENGINE_SURFACES` adds the engines whose state is a fold of their scroll. The CLI,
+ * the HTTP API and the MCP server are built from `ENGINE_SURFACES`.
+ */
 import { drillsEngine } from './drills/index.js';
-import type { Engine } from './framework/engine.js';
+import type { Engine, EngineSurface } from './framework/engine.js';
 import { remembrancerEngine } from './remembrancer/index.js';
 // vm engine new: engine imports
 
@@ -8,6 +12,11 @@ export const ENGINES: readonly Engine[] = [
   drillsEngine,
   remembrancerEngine,
   // vm engine new: engines
+];
+
+export const ENGINE_SURFACES: readonly EngineSurface[] = [
+  ...ENGINES,
+  // ledger engines
 ];
 
 export function findEngine(id: string): Engine | undefined {

@@ -73,6 +73,30 @@ export class Ledger {
     return results;
   }
 
+  /**
+   * Appends to one scroll what `decide` returns, deciding under the scroll's lock on the scroll as
+   * it is then (see ScrollLog.appendChecked). Nothing is written when `decide` throws.
+   */
+  async emitChecked(
+    scrollName: string,
+    decide: (log: ScrollLog) => readonly ReceiptDraft[] | Promise<readonly ReceiptDraft[]>,
+  ): Promise<AppendedReceipt[]> {
+    const scroll = getScroll(scrollName);
+    const maxBody = this.identity.config.ledger.max_body_bytes;
+    const log = await this.writer(scroll.name);
+    return log.appendChecked(async (current) =>
+      (await decide(current)).map((draft) => {
+        if (getScroll(draft.scroll).name !== scroll.name) {
+          throw new VaultMeshError(
+            'INTERNAL',
+            `a checked append to ${scroll.name} drafted a ${draft.scroll} receipt`,
+          );
+        }
+        return validateDraft(draft, maxBody);
+      }),
+    );
+  }
+
   writer(scrollName: string): Promise<ScrollLog> {
     const scroll = getScroll(scrollName);
     let log = this.writers.get(scroll.name);

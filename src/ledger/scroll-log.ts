@@ -141,7 +141,22 @@ export class ScrollLog {
 
   /** Appends only if the scroll is still empty once the lock is held: a genesis receipt, written once. */
   appendIfEmpty(drafts: readonly ValidatedDraft[]): Promise<AppendedReceipt[]> {
-    return this.locked(() => (this.size === 0 ? this.writeBatch(drafts) : []));
+    return this.appendChecked(() => (this.size === 0 ? drafts : []));
+  }
+
+  /**
+   * A compare-and-append: `decide` runs holding the lock, on the scroll as every writer left it, and
+   * what it returns is written in one batch before anyone else may append. An engine whose rules
+   * depend on what is already recorded (a balance, an entry id, a DID that must not exist yet) checks
+   * them here, so two processes can never both pass the check and both append.
+   */
+  appendChecked(
+    decide: (log: ScrollLog) => readonly ValidatedDraft[] | Promise<readonly ValidatedDraft[]>,
+  ): Promise<AppendedReceipt[]> {
+    return this.locked(async () => {
+      const drafts = await decide(this);
+      return drafts.length === 0 ? [] : this.writeBatch(drafts);
+    });
   }
 
   /** The line at `seq`, without its newline. */

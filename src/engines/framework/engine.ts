@@ -5,9 +5,11 @@
  * HTTP API and MCP server) are generated from those declarations.
  */
 import type { z } from 'zod';
+import type { Capability } from '../../core/capability-token.js';
 import type { JsonObject } from '../../core/canonical.js';
 import type { RunState, StagedContract } from '../../core/runner.js';
 import type { ScrollDefinition } from '../../core/scrolls/index.js';
+import type { TableRows } from '../../core/table.js';
 import type { Artifact } from '../../ledger/case-store.js';
 import type { Ledger } from '../../ledger/ledger.js';
 
@@ -73,6 +75,8 @@ export interface Operation<I = never, O = unknown> {
   readonly summary: string;
   /** Writes need the `storage` capability on the engine's scroll when a remote caller asks. */
   readonly access: 'read' | 'write';
+  /** What a remote caller's token must grant, if more than `read`/`storage` on the scroll (e.g. `admin`). */
+  readonly capability?: Capability;
   /**
    * The operation reads or writes files by path on the caller's machine (a contract file, outputs,
    * evidence): it is offered on the command line only, never to remote callers.
@@ -83,6 +87,8 @@ export interface Operation<I = never, O = unknown> {
   /** An output with `ok: false` is a failed check: interfaces report it as such (exit 4, not 200). */
   run(context: EngineContext, input: I): Promise<O>;
   human(output: O): string;
+  /** A result that is a list gives its columns and rows, for `--format csv`. */
+  rows?(output: O): TableRows;
 }
 
 /** An operation whose input and output types have been checked where it was defined. */
@@ -93,6 +99,19 @@ export type AnyOperation = Operation<any, any>;
 export interface GateExample<I> {
   readonly intent: I;
   readonly output: { readonly name: string; readonly text: string };
+}
+
+/**
+ * What every interface needs of an engine: its command name, its scroll and its operations. An
+ * operation named with a space (`node list`) is a nested command: `vm mesh node list`,
+ * `/v1/engines/mesh/node/list`, the MCP tool `mesh_node_list`.
+ */
+export interface EngineSurface {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly scroll: ScrollDefinition;
+  readonly operations: readonly AnyOperation[];
 }
 
 export interface EngineSpec<C extends StagedContract, I> {
@@ -113,9 +132,9 @@ export interface EngineSpec<C extends StagedContract, I> {
   readonly example: GateExample<I>;
 }
 
-export interface Engine<C extends StagedContract = StagedContract, I = unknown> extends EngineSpec<C, I> {
+export interface Engine<C extends StagedContract = StagedContract, I = unknown>
+  extends EngineSpec<C, I>, EngineSurface {
   readonly runIdField: string;
-  readonly operations: readonly AnyOperation[];
 }
 
 export function defineEngine<C extends StagedContract, I>(
@@ -127,6 +146,27 @@ export function defineEngine<C extends StagedContract, I>(
   return engine;
 }
 
+/**
+ * An engine whose state is a fold of its scroll (balances, DID documents, a topology) rather than
+ * staged runs: it is its operations over the ledger.
+ */
+export function defineLedgerEngine(
+  spec: Omit<EngineSurface, 'operations'>,
+  operations: readonly AnyOperation[],
+): EngineSurface {
+  return { ...spec, operations };
+}
+
+/** `node list` -> [`node`, `list`]: the path of an operation's command. */
+export function operationPath(operation: AnyOperation): string[] {
+  return operation.name.split(' ');
+}
+
 export function defineOperation<I, O>(operation: Operation<I, O>): AnyOperation {
   return operation;
+}
+
+/** The capability a remote caller needs for an operation. */
+export function operationCapability(operation: AnyOperation): Capability {
+  return operation.capability ?? (operation.access === 'read' ? 'read' : 'storage');
 }

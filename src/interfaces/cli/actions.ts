@@ -372,7 +372,12 @@ export async function runOperation(g: GlobalOptions, operation: AnyOperation, in
       { ledger, clock: () => new Date(), cwd: process.cwd() },
       input,
     );
-    emitResult(g.format, output, (o) => operation.human(o));
+    emitResult(
+      g.format,
+      output,
+      (o) => operation.human(o),
+      operation.rows === undefined ? undefined : (o) => operation.rows!(o),
+    );
     if ((output as { ok?: unknown } | null)?.ok === false) process.exitCode = 4;
   });
 }
@@ -470,14 +475,14 @@ export async function tokenList(g: GlobalOptions): Promise<void> {
 
 export async function serve(g: GlobalOptions, o: { host?: string; port?: string }): Promise<void> {
   const root = await ensureDataDir(g);
-  const [{ startNode }, { ENGINES }] = await Promise.all([
+  const [{ startNode }, { ENGINE_SURFACES }] = await Promise.all([
     import('../http/node.js'),
     import('../../engines/registry.js'),
   ]);
   const node = await startNode({
     dataDir: root,
     version: VERSION,
-    engines: ENGINES,
+    engines: ENGINE_SURFACES,
     ...(o.host === undefined ? {} : { host: o.host }),
     ...(o.port === undefined ? {} : { port: parseCount(o.port, '--port') }),
   });

@@ -4,12 +4,12 @@
  * flag at fault.
  */
 import { Command, Option } from 'commander';
-import type { AnyOperation, Engine } from '../../engines/framework/engine.js';
+import { operationPath, type AnyOperation, type EngineSurface } from '../../engines/framework/engine.js';
 import { parseOperationInput } from '../../engines/framework/input.js';
 import type { GlobalOptions } from './main.js';
 
-function commandFor(operation: AnyOperation): Command {
-  const command = new Command(operation.name).description(operation.summary);
+function commandFor(operation: AnyOperation, name: string): Command {
+  const command = new Command(name).description(operation.summary);
   const args = operation.cli.arguments ?? [];
   const options = operation.cli.options ?? [];
   for (const a of args) {
@@ -51,9 +51,20 @@ function optionKey(flags: string): string {
     .replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-export function addEngineCommands(program: Command, engines: readonly Engine[]): void {
+/** A group command (`vm mesh node`) is made once, by the first operation under it. */
+function groupFor(parent: Command, name: string): Command {
+  return (
+    parent.commands.find((c) => c.name() === name) ?? parent.command(name).description(`${name} commands`)
+  );
+}
+
+export function addEngineCommands(program: Command, engines: readonly EngineSurface[]): void {
   for (const engine of engines) {
     const group = program.command(engine.id).description(engine.description);
-    for (const operation of engine.operations) group.addCommand(commandFor(operation));
+    for (const operation of engine.operations) {
+      const path = operationPath(operation);
+      const parent = path.slice(0, -1).reduce(groupFor, group);
+      parent.addCommand(commandFor(operation, path.at(-1)!));
+    }
   }
 }

@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { VaultMeshError } from '../../core/errors.js';
-import type { Engine } from '../../engines/framework/engine.js';
+import type { EngineSurface } from '../../engines/framework/engine.js';
 import type * as ActionsModule from './actions.js';
 import { addEngineCommands } from './engine-commands.js';
 import { OUTPUT_FORMATS, reportError, type OutputFormat } from './output.js';
@@ -32,7 +32,7 @@ function run<A extends unknown[]>(
  * `engineCommand`: the invocation runs an engine's command, whose own options may include
  * `--version` (vm remembrancer record --version 1.4.2); the program's version flag would take it.
  */
-export function buildProgram(engines: readonly Engine[] = [], engineCommand = false): Command {
+export function buildProgram(engines: readonly EngineSurface[] = [], engineCommand = false): Command {
   const program = new Command('vm').description('VaultMesh: a tamper-evident ledger of receipts');
   if (!engineCommand) program.version(VERSION, '-V, --version');
   program
@@ -445,10 +445,13 @@ function firstCommand(args: readonly string[]): string | undefined {
   return undefined;
 }
 
-async function enginesFor(args: readonly string[], command: string | undefined): Promise<readonly Engine[]> {
+async function enginesFor(
+  args: readonly string[],
+  command: string | undefined,
+): Promise<readonly EngineSurface[]> {
   const versionOnly = command === undefined && args.some((a) => a === '-V' || a === '--version');
   if (versionOnly || (command !== undefined && LEDGER_COMMANDS.has(command))) return [];
-  return (await import('../../engines/registry.js')).ENGINES;
+  return (await import('../../engines/registry.js')).ENGINE_SURFACES;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

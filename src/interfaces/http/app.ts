@@ -17,7 +17,12 @@ import { isVaultMeshError, VaultMeshError } from '../../core/errors.js';
 import { assertAppendable, type Receipt, type ReceiptDraft } from '../../core/receipt.js';
 import { SCROLLS, getScroll } from '../../core/scrolls/index.js';
 import { encodeEntryBundle, parseTilePath, tileHashes, tileWidthAt } from '../../core/tiles.js';
-import type { AnyOperation, Engine } from '../../engines/framework/engine.js';
+import {
+  operationCapability,
+  operationPath,
+  type AnyOperation,
+  type EngineSurface,
+} from '../../engines/framework/engine.js';
 import { parseOperationInput } from '../../engines/framework/input.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { ReceiptQuery } from '../../ledger/query-index.js';
@@ -41,7 +46,7 @@ import { httpStatus } from './status.js';
 export interface AppOptions {
   ledger: Ledger;
   access: Access;
-  engines: readonly Engine[];
+  engines: readonly EngineSurface[];
   metrics: NodeMetrics;
   version: string;
   maxRequestBytes: number;
@@ -492,9 +497,9 @@ export function createApp(options: AppOptions): Hono<Env> {
 
   for (const engine of options.engines) {
     for (const operation of engine.operations.filter((o) => !o.local)) {
-      const path = `/v1/engines/${engine.id}/${operation.name}`;
+      const path = `/v1/engines/${engine.id}/${operationPath(operation).join('/')}`;
       const need = (): Need => ({
-        capability: operation.access === 'read' ? 'read' : 'storage',
+        capability: operationCapability(operation),
         scroll: engine.scroll.name,
       });
       const run = async (c: Context, raw: Record<string, unknown>) => {

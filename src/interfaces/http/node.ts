@@ -8,7 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { SCROLLS } from '../../core/scrolls/index.js';
-import type { Engine } from '../../engines/framework/engine.js';
+import type { EngineSurface } from '../../engines/framework/engine.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { Access } from '../access.js';
 import { createMcpServer } from '../mcp/server.js';
@@ -24,7 +24,7 @@ const DRAIN_MS = 10_000;
 export interface NodeOptions {
   dataDir: string;
   version: string;
-  engines: readonly Engine[];
+  engines: readonly EngineSurface[];
   host?: string;
   port?: number;
   log?: Logger;

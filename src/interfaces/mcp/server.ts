@@ -13,7 +13,8 @@ import { isVaultMeshError, type VaultMeshError } from '../../core/errors.js';
 import { assertAppendable } from '../../core/receipt.js';
 import { parseVerifierKey } from '../../core/note.js';
 import { SCROLLS, getReceiptType, getScroll } from '../../core/scrolls/index.js';
-import { ENGINES } from '../../engines/registry.js';
+import { operationCapability, operationPath } from '../../engines/framework/engine.js';
+import { ENGINE_SURFACES } from '../../engines/registry.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { constraintsSchema } from '../../core/console/policy.js';
 import { AGENTS, spawnAgent, type AgentName } from '../../engines/console/agents.js';
@@ -524,13 +525,13 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     },
   );
 
-  for (const engine of ENGINES) {
+  for (const engine of ENGINE_SURFACES) {
     const scroll = engine.scroll.name;
     // A local operation takes paths on the caller's machine, which a remote caller does not share.
     for (const operation of engine.operations.filter((o) => o.local !== true)) {
-      const capability = operation.access === 'read' ? 'read' : 'storage';
+      const capability = operationCapability(operation);
       tool(
-        `${engine.id}_${operation.name.replaceAll('-', '_')}`,
+        [engine.id, ...operationPath(operation)].join('_').replaceAll('-', '_'),
         {
           title: `${engine.title}: ${operation.name}`,
           description: `${engine.title}: ${operation.summary}. Needs ${capability} on the ${scroll} scroll.`,
