@@ -81,6 +81,14 @@ const CODES = {
   IO_ERROR: 'io',
   LOCK_TIMEOUT: 'busy',
   INTERNAL: 'internal',
+  // identity
+  INVALID_DID: 'input',
+  DID_EXISTS: 'input',
+  DID_REVOKED: 'input',
+  UNKNOWN_DID: 'not_found',
+  KEY_NOT_HELD: 'not_found',
+  UNKNOWN_CREDENTIAL: 'not_found',
+  CREDENTIAL_INVALID: 'verification',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof CODES;
