@@ -35,6 +35,14 @@ const claimsSchema = z.strictObject({
   grants: z.array(grantSchema).min(1).max(32),
   iat: z.iso.datetime(),
   exp: z.iso.datetime(),
+  /** The key of `iss` that signed, when `iss` is a DID other than the node's. */
+  kid: z.string().min(1).max(300).optional(),
+  constraints: z
+    .strictObject({
+      /** The caller's address must be one of these. */
+      source_ip: z.array(z.string().min(1).max(64)).min(1).max(32).optional(),
+    })
+    .optional(),
 });
 export type TokenClaims = z.infer<typeof claimsSchema>;
 
@@ -56,11 +64,13 @@ const invalid = (why: string) =>
     hint: 'use a token issued by this node (vm token create), copied whole',
   });
 
-/**
- * Checks a token's form, signature and validity period. Revocation is the ledger's business.
- * @throws VaultMeshError TOKEN_INVALID or TOKEN_EXPIRED.
- */
-export function verifyToken(text: string, verifier: TokenVerifier, now: Date): TokenClaims {
+interface TokenParts {
+  payload: string;
+  signature: Uint8Array;
+  claims: TokenClaims;
+}
+
+function splitToken(text: string): TokenParts {
   if (text.length > MAX_TOKEN_CHARS) throw invalid('too long');
   const parts = text.split('.');
   if (parts.length !== 3 || parts[0] !== PREFIX) throw invalid(`expected ${PREFIX}.<payload>.<signature>`);
@@ -73,10 +83,27 @@ export function verifyToken(text: string, verifier: TokenVerifier, now: Date): T
   } catch {
     throw invalid('not base64url JSON');
   }
-  if (!verifier.verify(utf8(DOMAIN + payload), sig)) throw invalid('the signature does not verify');
   const parsed = claimsSchema.safeParse(json);
   if (!parsed.success) throw invalid(`claims: ${parsed.error.issues[0]!.path.join('.')}`);
-  const claims = parsed.data;
+  return { payload, signature: sig, claims: parsed.data };
+}
+
+/**
+ * The claims a token says it has, before anything is verified: who signed it (`iss`, `kid`) is what
+ * tells the verifier which key to check it with.
+ * @throws VaultMeshError TOKEN_INVALID.
+ */
+export function readTokenClaims(text: string): TokenClaims {
+  return splitToken(text).claims;
+}
+
+/**
+ * Checks a token's form, signature and validity period. Revocation is the ledger's business.
+ * @throws VaultMeshError TOKEN_INVALID or TOKEN_EXPIRED.
+ */
+export function verifyToken(text: string, verifier: TokenVerifier, now: Date): TokenClaims {
+  const { payload, signature, claims } = splitToken(text);
+  if (!verifier.verify(utf8(DOMAIN + payload), signature)) throw invalid('the signature does not verify');
   if (Date.parse(claims.exp) <= now.getTime()) {
     throw new VaultMeshError('TOKEN_EXPIRED', `token ${claims.id} expired at ${claims.exp}`, {
       hint: 'ask the node operator for a new token (vm token create)',

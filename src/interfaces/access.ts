@@ -7,7 +7,10 @@
 import { allows, type Capability, type TokenClaims } from '../core/capability-token.js';
 import { VaultMeshError, isVaultMeshError } from '../core/errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { checkToken } from '../ledger/tokens.js';
+import { randomUUID } from 'node:crypto';
+import { blake3Tagged } from '../core/hash.js';
+import type { ReceiptDraft } from '../core/receipt.js';
+import { checkToken } from '../engines/identity/tokens.js';
 
 export interface Need {
   capability: Capability;
@@ -38,6 +41,8 @@ const MAX_CACHED_TOKENS = 10_000;
 export class Access {
   private readonly clock: () => Date;
   private readonly recent = new Map<string, { claims: TokenClaims; until: number }>();
+  /** Tokens whose first successful use this process has recorded. */
+  private readonly seen = new Set<string>();
 
   constructor(
     private readonly ledger: Ledger,
@@ -80,14 +85,47 @@ export class Access {
       const claims = checkToken(this.ledger, bearer, now);
       if (this.recent.size >= MAX_CACHED_TOKENS) this.recent.clear();
       this.recent.set(bearer, { claims, until: now.getTime() + RECHECK_MS });
+      if (!this.seen.has(claims.id)) {
+        if (this.seen.size >= MAX_CACHED_TOKENS) this.seen.clear();
+        this.seen.add(claims.id);
+        await this.ledger.emit([this.authEvent(origin, claims.sub, 'success', claims.id)]);
+      }
       return { claims, origin };
     } catch (error) {
       if (isVaultMeshError(error)) {
         admit();
-        await this.record({ origin }, action, undefined, error);
+        const result =
+          error.code === 'TOKEN_EXPIRED' ? 'expired' : error.code === 'TOKEN_REVOKED' ? 'denied' : 'failure';
+        await this.record({ origin }, action, undefined, error, this.authEvent(origin, 'unknown', result));
       }
       throw error;
     }
+  }
+
+  /** A credential presented: one `identity_auth_event`, with the caller's address hashed. */
+  private authEvent(
+    origin: string,
+    subject: string,
+    result: 'success' | 'failure' | 'denied' | 'expired',
+    tokenId?: string,
+  ): ReceiptDraft {
+    const address = addressOf(origin);
+    return {
+      scroll: 'identity',
+      type: 'identity_auth_event',
+      body: {
+        auth_event_id: randomUUID(),
+        subject,
+        target: this.ledger.identity.did,
+        method: 'token',
+        result,
+        ...(address === undefined ? {} : { source_ip_hash: blake3Tagged(address) }),
+        mfa_verified: false,
+        origin_kind: origin.split(' ')[0] ?? origin,
+        ...(tokenId === undefined ? {} : { credential_used: tokenId }),
+      },
+      tags: ['auth', result],
+    };
   }
 
   /** @throws VaultMeshError UNAUTHENTICATED (no token where one is needed) or FORBIDDEN. */
@@ -97,6 +135,16 @@ export class Access {
       const error = new VaultMeshError('UNAUTHENTICATED', `${action} needs a bearer token`, {
         hint: `${caller.origin.startsWith('mcp stdio') ? 'start vm mcp with VAULTMESH_TOKEN=<token>' : 'send Authorization: Bearer <token>'}; the operator issues one with vm token create --grant ${grantText(need)}`,
       });
+      await this.record(caller, action, need, error);
+      throw error;
+    }
+    const bound = caller.claims.constraints?.source_ip;
+    if (bound !== undefined && !bound.includes(addressOf(caller.origin) ?? '')) {
+      const error = new VaultMeshError(
+        'FORBIDDEN',
+        `token ${caller.claims.id} may be used only from ${bound.join(', ')}, not from ${addressOf(caller.origin) ?? caller.origin}`,
+        { hint: 'use the token from an address it names, or ask for one without that constraint' },
+      );
       await this.record(caller, action, need, error);
       throw error;
     }
@@ -113,10 +161,35 @@ export class Access {
       await this.record(caller, action, need, error);
       throw error;
     }
+    // Administrative acts (granting, revoking, creating DIDs) are recorded when allowed, too.
+    if (need.capability === 'admin') {
+      await this.ledger.emit([
+        {
+          scroll: 'identity',
+          type: 'identity_authz_decision',
+          body: {
+            decision: 'allow',
+            action,
+            origin: caller.origin,
+            required: grantText(need),
+            token_id: caller.claims.id,
+            subject: caller.claims.sub,
+          },
+          tags: ['authz', 'allow'],
+        },
+      ]);
+    }
   }
 
-  private async record(caller: Caller, action: string, need: Need | undefined, error: VaultMeshError) {
+  private async record(
+    caller: Caller,
+    action: string,
+    need: Need | undefined,
+    error: VaultMeshError,
+    ...also: ReceiptDraft[]
+  ) {
     await this.ledger.emit([
+      ...also,
       {
         scroll: 'identity',
         type: 'identity_authz_decision',
@@ -133,6 +206,12 @@ export class Access {
       },
     ]);
   }
+}
+
+/** `http 127.0.0.1` -> `127.0.0.1` (an IPv4 address seen through IPv6 as itself); none for stdio. */
+function addressOf(origin: string): string | undefined {
+  const [kind, address] = origin.split(' ');
+  return kind === 'http' && address !== undefined ? address.replace(/^::ffff:(?=\d+\.)/, '') : undefined;
 }
 
 function grantText(need: Need): string {

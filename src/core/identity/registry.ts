@@ -57,7 +57,7 @@ export interface GrantRecord {
   issued_at: string;
   expires_at: string;
   token_sha256: string;
-  constraints?: Record<string, string>;
+  constraints?: Record<string, unknown>;
   seq: number;
   revoked?: { seq: number; at: string; reason: string };
 }
@@ -188,7 +188,7 @@ export const identityFold: ScrollFold<IdentityState> = {
           expires_at: str(body.expires_at),
           token_sha256: str(body.token_sha256),
           ...(body.constraints !== undefined
-            ? { constraints: body.constraints as Record<string, string> }
+            ? { constraints: body.constraints as Record<string, unknown> }
             : {}),
           seq: receipt.seq,
         };

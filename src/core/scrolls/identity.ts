@@ -91,7 +91,7 @@ export const identity = defineScroll({
         token_sha256: hashRef,
         granted_by: did.optional(),
         kid: z.string().optional(),
-        constraints: z.record(z.string(), z.string()).optional(),
+        constraints: z.record(z.string(), z.unknown()).optional(),
       }),
       reserved: RESERVED,
     },

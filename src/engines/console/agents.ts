@@ -25,7 +25,7 @@ import { blake3Tagged } from '../../core/hash.js';
 import type { SessionState } from '../../core/console/session.js';
 import type { Receipt } from '../../core/receipt.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import { issueToken, listTokens, revokeToken } from '../../ledger/tokens.js';
+import { issueToken, listTokens, revokeToken } from '../identity/tokens.js';
 import { consoleConfig, type ConsoleConfig } from './config.js';
 import { agentPidFile } from './control.js';
 import { CONSOLE, sessionState } from './sessions.js';

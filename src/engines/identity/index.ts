@@ -4,6 +4,7 @@
  */
 import { identity } from '../../core/scrolls/identity.js';
 import { defineLedgerEngine } from '../framework/engine.js';
+import { capabilityOperations } from './capabilities.js';
 import { didOperations } from './dids.js';
 
 export const identityEngine = defineLedgerEngine(
@@ -13,5 +14,5 @@ export const identityEngine = defineLedgerEngine(
     description: 'DIDs, verifiable credentials and capability tokens (the Identity scroll)',
     scroll: identity,
   },
-  [...didOperations],
+  [...didOperations, ...capabilityOperations],
 );

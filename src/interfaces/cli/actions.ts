@@ -15,7 +15,7 @@ import { parseCount, parseTime, parseWhere } from '../params.js';
 import { parseDuration } from '../../core/duration.js';
 import { parseTags, readBody } from './args.js';
 import { formatGrant, parseGrant } from '../../core/capability-token.js';
-import { issueToken, listTokens, revokeToken } from '../../ledger/tokens.js';
+import { issueToken, listTokens, revokeToken } from '../../engines/identity/tokens.js';
 import type { GlobalOptions } from './main.js';
 import { table } from '../../core/table.js';
 import { emitResult } from './output.js';
