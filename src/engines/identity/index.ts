@@ -5,6 +5,7 @@
 import { identity } from '../../core/scrolls/identity.js';
 import { defineLedgerEngine } from '../framework/engine.js';
 import { capabilityOperations } from './capabilities.js';
+import { credentialOperations } from './credentials.js';
 import { didOperations } from './dids.js';
 
 export const identityEngine = defineLedgerEngine(
@@ -14,5 +15,5 @@ export const identityEngine = defineLedgerEngine(
     description: 'DIDs, verifiable credentials and capability tokens (the Identity scroll)',
     scroll: identity,
   },
-  [...didOperations, ...capabilityOperations],
+  [...didOperations, ...credentialOperations, ...capabilityOperations],
 );
