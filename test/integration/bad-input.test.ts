@@ -19,6 +19,7 @@ import {
   vm,
   vmAll,
   vmAsync,
+  vmJson,
   type CliError,
   type VmOptions,
 } from '../helpers/vm.js';
@@ -179,6 +180,32 @@ describe('vm emit refuses bad receipts and writes nothing', () => {
     expect(wrongType.evidence).toEqual({ field: 'body.citations_used', type: 'oracle_answer' });
     expect(absent.evidence).toMatchObject({ field: 'body.answer_hash' });
     expect(malformed.evidence).toEqual({ field: 'body.answer_hash', type: 'oracle_answer' });
+  });
+
+  it('a type its engine alone writes -> RESERVED_TYPE (exit 2) naming the type and the engine', async () => {
+    const [treasury, identity, mesh] = await Promise.all([
+      expectRefused(['emit', 'treasury', 'treasury_debit', '--body', JSON.stringify(entryBody('x'))], {
+        status: EXIT.usage,
+        code: 'RESERVED_TYPE',
+        names: ['treasury_debit'],
+        human: true,
+      }),
+      expectRefused(['emit', 'identity', 'identity_did_create', '--body', '{"did":"did:vm:human:alice"}'], {
+        status: EXIT.usage,
+        code: 'RESERVED_TYPE',
+        names: ['identity_did_create'],
+      }),
+      expectRefused(['emit', 'mesh', 'mesh_node_join', '--body', '{"node_id":"n-0"}'], {
+        status: EXIT.usage,
+        code: 'RESERVED_TYPE',
+        names: ['mesh_node_join'],
+      }),
+    ]);
+    expect(treasury.hint).toContain('vm treasury credit|debit|settle');
+    expect(treasury.evidence).toEqual({ field: 'type', type: 'treasury_debit' });
+    expect(identity.hint).toContain('Identity engine');
+    expect(mesh.hint).toContain('Mesh engine');
+    expectRootUnchanged();
   });
 
   it('oversized body (> 256 KiB) -> BODY_TOO_LARGE (exit 2), from a file and from standard input', async () => {
@@ -363,6 +390,21 @@ describe('vm import refuses a file with a bad line and imports nothing', () => {
       human: true,
     });
     expect(error.evidence).toEqual({ line: 3, cause: 'INVALID_BODY' });
+  });
+
+  it('a reserved type on line 1 -> IMPORT_LINE (exit 2) whose cause is RESERVED_TYPE', async () => {
+    const file = join(tmp.dir, 'legacy-treasury.jsonl');
+    const credits = ['t0', 't1'].map((id) => ({ type: 'treasury_credit', ...entryBody(id) }));
+    writeFileSync(file, credits.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const error = await expectRefused(['import', file, '--scroll', 'treasury'], {
+      status: EXIT.usage,
+      code: 'IMPORT_LINE',
+      names: ['line 1', 'treasury_credit', 'nothing was imported'],
+      human: true,
+    });
+    expect(error.evidence).toEqual({ line: 1, cause: 'RESERVED_TYPE' });
+    expect(error.hint).toContain('vm treasury credit|debit|settle');
+    expect(vmJson<{ size: number }[]>(['root', 'treasury'], { data })[0]).toMatchObject({ size: 0 });
   });
 
   it('invalid JSON on line 3 -> IMPORT_LINE naming line 3', async () => {

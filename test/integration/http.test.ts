@@ -48,6 +48,7 @@ assertBuilt();
 
 const IDENTITY_FILE = 'receipts/identity/identity_events.jsonl';
 const MESH_FILE = 'receipts/mesh/mesh_events.jsonl';
+const TREASURY_FILE = 'receipts/treasury/treasury_events.jsonl';
 const COMPLIANCE_FILE = 'receipts/compliance/oracle_answers.jsonl';
 const ORIGIN = `vaultmesh.local/${NODE_NAME}`;
 
@@ -170,6 +171,7 @@ describe('a node with the default settings', () => {
   let vkey: string;
   let verifier: NoteVerifier;
   let storage: IssuedToken;
+  let treasuryWriter: IssuedToken;
   let meshOnly: IssuedToken;
   let shortLived: IssuedToken;
   let toRevoke: IssuedToken;
@@ -184,8 +186,9 @@ describe('a node with the default settings', () => {
       [data, other].map((d) => vmAsync(['init', '--name', NODE_NAME], { data: d })),
     );
     for (const r of inits) expect(r.status, r.stderr).toBe(0);
-    [storage, meshOnly, shortLived, toRevoke, foreign] = await Promise.all([
+    [storage, treasuryWriter, meshOnly, shortLived, toRevoke, foreign] = await Promise.all([
       createToken(data, ['storage:observability', 'storage:compliance'], { subject: 'writer' }),
+      createToken(data, ['storage:treasury', 'storage:observability'], { subject: 'treasury-writer' }),
       createToken(data, ['storage:mesh'], { subject: 'mesh-writer' }),
       createToken(data, ['storage:observability'], { subject: 'short-lived', expires: '1s' }),
       createToken(data, ['storage:observability'], { subject: 'to-revoke' }),
@@ -794,6 +797,44 @@ describe('a node with the default settings', () => {
       expect(error.message).toContain('body.answer_hash');
       expect(error.evidence).toMatchObject({ field: 'body.answer_hash', type: 'oracle_answer' });
       expect(fileBytes(data, COMPLIANCE_FILE).equals(compliance)).toBe(true);
+      unchanged();
+    });
+
+    it('a type its engine alone writes: 400 RESERVED_TYPE, even with a storage:treasury token', async () => {
+      const treasury = fileBytes(data, TREASURY_FILE);
+      const res = await post(
+        { token: treasuryWriter.token, json: { type: 'treasury_credit', body: entryBody('reserved') } },
+        '/v1/scrolls/treasury/receipts',
+      );
+      expect(res.status).toBe(400);
+      const error = await errorOf(res);
+      expect(error.code).toBe('RESERVED_TYPE');
+      expect(error.message).toContain('treasury_credit');
+      expect(error.hint).toContain('vm treasury credit|debit|settle');
+      expect(error.evidence).toEqual({ field: 'type', type: 'treasury_credit' });
+      expect(fileBytes(data, TREASURY_FILE).equals(treasury)).toBe(true);
+      unchanged();
+    });
+
+    it('a batch with one reserved receipt: 400 RESERVED_TYPE, none of it written', async () => {
+      const treasury = fileBytes(data, TREASURY_FILE);
+      const res = await post(
+        {
+          token: treasuryWriter.token,
+          json: {
+            receipts: [
+              { scroll: 'observability', type: 'obs_metric_snapshot', body: entryBody('fine') },
+              { scroll: 'treasury', type: 'treasury_credit', body: entryBody('reserved') },
+            ],
+          },
+        },
+        '/v1/receipts/batch',
+      );
+      expect(res.status).toBe(400);
+      const error = await errorOf(res);
+      expect(error.code).toBe('RESERVED_TYPE');
+      expect(error.message).toContain('treasury_credit');
+      expect(fileBytes(data, TREASURY_FILE).equals(treasury)).toBe(true);
       unchanged();
     });
 

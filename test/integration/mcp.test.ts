@@ -366,6 +366,28 @@ describe('MCP server over stdio', () => {
     expect(readReceipts(join(data, 'receipts/compliance/oracle_answers.jsonl'))).toHaveLength(0);
   });
 
+  it('refuses emit_receipt of a type its engine alone writes (RESERVED_TYPE), even with storage on it', async () => {
+    const agent = await connect(issueToken(['storage:identity', 'storage:treasury']).token);
+    const identityBefore = readReceipts(join(data, IDENTITY_FILE));
+    const refused = await failure(agent, 'emit_receipt', {
+      scroll: 'identity',
+      type: 'identity_did_create',
+      body: { did: 'did:vm:human:mallory' },
+    });
+    expect(refused).toMatch(
+      /^error\[RESERVED_TYPE\]: identity_did_create receipts cannot be appended directly\n {2}hint: .*Identity engine/,
+    );
+    expect(
+      await failure(agent, 'emit_receipt', {
+        scroll: 'treasury',
+        type: 'treasury_credit',
+        body: entryBody('reserved'),
+      }),
+    ).toMatch(/^error\[RESERVED_TYPE\]: treasury_credit /);
+    expect(readReceipts(join(data, IDENTITY_FILE))).toEqual(identityBefore);
+    expect(readReceipts(join(data, 'receipts/treasury/treasury_events.jsonl'))).toHaveLength(0);
+  });
+
   it('stops honouring a token revoked during the session, within a second', async () => {
     const { token, id } = issueToken('storage:observability');
     const agent = await connect(token);
