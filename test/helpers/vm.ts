@@ -13,7 +13,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
 export const VM_BIN = join(REPO, 'bin/vm.js');
 export const LEDGER_JS = join(REPO, 'dist/ledger/ledger.js');
-export const TREASURY_FILE = 'receipts/treasury/treasury_events.jsonl';
+/** The scroll file of `observability`, whose types take any JSON object: the tests' generic data. */
+export const OBSERVABILITY_FILE = 'receipts/observability/observability_events.jsonl';
 export const NODE_NAME = 'vault-01';
 
 /** The CLI runs from dist/: fail early with the fix instead of with a confusing import error. */
@@ -114,7 +115,8 @@ export function initNode(data: string, name = NODE_NAME): VmResult {
   return result;
 }
 
-export interface TreasuryEntry {
+/** A ledger-entry-shaped body: plain data for scrolls that accept any JSON object. */
+export interface EntryBody {
   entry_id: string;
   account: string;
   amount: string;
@@ -123,8 +125,23 @@ export interface TreasuryEntry {
   [extra: string]: unknown;
 }
 
-export function treasuryBody(id: string, extra: Partial<TreasuryEntry> = {}): TreasuryEntry {
+export function entryBody(id: string, extra: Partial<EntryBody> = {}): EntryBody {
   return { entry_id: id, account: 'ops', amount: '12.50', currency: 'EUR', memo: 'm', ...extra };
+}
+
+/**
+ * A valid `oracle_answer` body (compliance scroll): a typed type that the generic append paths
+ * accept, for the checks of body schemas.
+ */
+export function answerBody(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    question: 'Are export logs kept for a year?',
+    model_id: 'oracle-test',
+    citations_used: ['policy/retention.md'],
+    compliance_flags: { retention: true },
+    answer_hash: `sha256:${'ab'.repeat(32)}`,
+    ...extra,
+  };
 }
 
 /** The receipts of a JSONL file; throws unless the file ends with a newline and every line is JSON. */
@@ -173,6 +190,8 @@ export function snapshotDataDir(root: string): Record<string, string> {
 export interface WorkerConfig {
   dataDir: string;
   scroll?: string;
+  /** Receipt type of every draft (default obs_metric_snapshot); the body is entry-shaped. */
+  type?: string;
   /** How many receipts to append in all. */
   count: number;
   /** Batch sizes, used in turn. */
@@ -193,16 +212,18 @@ export interface Ack {
 }
 
 /**
- * A child process that appends treasury receipts through the Ledger API and, after each
- * acknowledged emit, writes one JSON line per receipt ({seq,id,root_hash}) to stdout with a
- * synchronous write, so that every line the parent reads was acknowledged before it was written.
+ * A child process that appends entry-shaped receipts (to the observability scroll unless told
+ * otherwise) through the Ledger API and, after each acknowledged emit, writes one JSON line per
+ * receipt ({seq,id,root_hash}) to stdout with a synchronous write, so that every line the parent
+ * reads was acknowledged before it was written.
  */
 const WORKER_SOURCE = `
 import { writeSync } from 'node:fs';
 const cfg = JSON.parse(process.argv[2]);
 const { Ledger } = await import(cfg.ledgerUrl);
 const ledger = Ledger.open(cfg.dataDir);
-const scroll = cfg.scroll ?? 'treasury';
+const scroll = cfg.scroll ?? 'observability';
+const type = cfg.type ?? 'obs_metric_snapshot';
 let next = 0;
 let turn = 0;
 let acked = 0;
@@ -214,7 +235,7 @@ async function loop() {
       const id = cfg.prefix + '-' + next++;
       drafts.push({
         scroll,
-        type: 'treasury_credit',
+        type,
         body: { entry_id: id, account: cfg.prefix, amount: String(next) + '.00', currency: 'EUR', memo: 'memo of ' + id },
         tags: [cfg.prefix],
       });

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, initNode, makeTempDir, treasuryBody, vm } from '../helpers/vm.js';
+import { assertBuilt, entryBody, initNode, makeTempDir, vm } from '../helpers/vm.js';
 
 interface Bundle {
   anchor?: {
@@ -21,7 +21,7 @@ describe('anchored receipt bundles', () => {
     initNode(data);
     for (const id of ['a', 'b']) {
       const emitted = vm(
-        ['emit', 'treasury', 'treasury_credit', '--body', JSON.stringify(treasuryBody(id))],
+        ['emit', 'observability', 'obs_metric_snapshot', '--body', JSON.stringify(entryBody(id))],
         { data },
       );
       expect(emitted.status, emitted.stderr).toBe(0);
@@ -30,7 +30,7 @@ describe('anchored receipt bundles', () => {
   afterAll(() => tmp.remove());
 
   it('a bundle made before any anchor says none covers it', () => {
-    expect(vm(['proof', 'treasury', '0', '-o', file('plain.json')], { data }).status).toBe(0);
+    expect(vm(['proof', 'observability', '0', '-o', file('plain.json')], { data }).status).toBe(0);
     const plain = JSON.parse(readFileSync(file('plain.json'), 'utf8')) as Bundle;
     expect(plain.anchor).toBeUndefined();
     const verified = vm(['verify-bundle', file('plain.json')], { data });
@@ -41,12 +41,12 @@ describe('anchored receipt bundles', () => {
   it('after a cycle, the bundle carries the anchor and its evidence, and verifies offline', () => {
     expect(vm(['guardian', 'anchor-now'], { data }).status).toBe(0);
     expect(
-      vm(['emit', 'treasury', 'treasury_credit', '--body', JSON.stringify(treasuryBody('c'))], { data })
+      vm(['emit', 'observability', 'obs_metric_snapshot', '--body', JSON.stringify(entryBody('c'))], { data })
         .status,
     ).toBe(0);
-    expect(vm(['proof', 'treasury', '1', '-o', file('anchored.json')], { data }).status).toBe(0);
+    expect(vm(['proof', 'observability', '1', '-o', file('anchored.json')], { data }).status).toBe(0);
     const bundle = JSON.parse(readFileSync(file('anchored.json'), 'utf8')) as Bundle;
-    expect(bundle.anchor?.statement.heads.find((h) => h.scroll === 'treasury')?.size).toBe(2);
+    expect(bundle.anchor?.statement.heads.find((h) => h.scroll === 'observability')?.size).toBe(2);
     expect(bundle.anchor?.evidence.map((e) => e.backend)).toEqual(['local']);
     const vkey = vm(['vkey'], { data }).stdout.trim();
     const verified = vm(['--format', 'json', 'verify-bundle', file('anchored.json'), '--vkey', vkey]);
@@ -55,13 +55,13 @@ describe('anchored receipt bundles', () => {
     expect(result.ok).toBe(true);
     expect(result.anchor.evidence.map((e) => e.status)).toEqual(['ok']);
     // Receipt seq 2 came after the anchor: its bundle is not covered.
-    expect(vm(['proof', 'treasury', '2'], { data }).stdout).not.toContain('"anchor"');
+    expect(vm(['proof', 'observability', '2'], { data }).stdout).not.toContain('"anchor"');
   });
 
   it('a doctored anchor section or doctored evidence fails with exit 4', () => {
     const bundle = JSON.parse(readFileSync(file('anchored.json'), 'utf8')) as Bundle;
     const heads = structuredClone(bundle);
-    heads.anchor!.statement.heads.find((h) => h.scroll === 'treasury')!.size = 1;
+    heads.anchor!.statement.heads.find((h) => h.scroll === 'observability')!.size = 1;
     writeFileSync(file('heads.json'), JSON.stringify(heads));
     const badHeads = vm(['verify-bundle', file('heads.json')], { data });
     expect(badHeads.status).toBe(4);

@@ -8,16 +8,18 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  TREASURY_FILE,
+  OBSERVABILITY_FILE,
+  answerBody,
   assertBuilt,
+  entryBody,
   initNode,
   jsonError,
   makeTempDir,
   snapshotDataDir,
-  treasuryBody,
   vm,
   vmAll,
   vmAsync,
+  vmJson,
   type CliError,
   type VmOptions,
 } from '../helpers/vm.js';
@@ -35,7 +37,7 @@ beforeAll(() => {
   data = join(tmp.dir, 'data');
   initNode(data);
   for (const id of ['e0', 'e1']) {
-    const r = vm(['emit', 'treasury', 'treasury_credit', '--body', JSON.stringify(treasuryBody(id))], {
+    const r = vm(['emit', 'observability', 'obs_metric_snapshot', '--body', JSON.stringify(entryBody(id))], {
       data,
     });
     if (r.status !== 0) throw new Error(r.stderr);
@@ -97,12 +99,15 @@ function expectRootUnchanged(): void {
 
 const emitArgs = (body: string, ...rest: string[]): string[] => [
   'emit',
-  'treasury',
-  'treasury_credit',
+  'observability',
+  'obs_metric_snapshot',
   '--body',
   body,
   ...rest,
 ];
+
+/** Emits of a typed body (compliance oracle_answer), for the schema checks. */
+const answerArgs = (body: string): string[] => ['emit', 'compliance', 'oracle_answer', '--body', body];
 
 describe('vm emit refuses bad receipts and writes nothing', () => {
   it('malformed JSON body -> INVALID_JSON (exit 2) naming --body', async () => {
@@ -116,44 +121,49 @@ describe('vm emit refuses bad receipts and writes nothing', () => {
 
   it('unknown scroll -> UNKNOWN_SCROLL (exit 3) naming it and listing the scrolls', async () => {
     const error = await expectRefused(
-      ['emit', 'tresury', 'treasury_credit', '--body', JSON.stringify(treasuryBody('x'))],
+      ['emit', 'observabilty', 'obs_metric_snapshot', '--body', JSON.stringify(entryBody('x'))],
       {
         status: EXIT.notFound,
         code: 'UNKNOWN_SCROLL',
-        names: ['"tresury"'],
+        names: ['"observabilty"'],
         human: true,
       },
     );
-    expect(error.hint).toContain('treasury');
+    expect(error.hint).toContain('observability');
   });
 
   it('unknown type -> UNKNOWN_TYPE (exit 3) naming it and listing the types', async () => {
     const error = await expectRefused(
-      ['emit', 'treasury', 'treasury_refund', '--body', JSON.stringify(treasuryBody('x'))],
+      ['emit', 'observability', 'obs_metric_rollup', '--body', JSON.stringify(entryBody('x'))],
       {
         status: EXIT.notFound,
         code: 'UNKNOWN_TYPE',
-        names: ['"treasury_refund"', 'treasury'],
+        names: ['"obs_metric_rollup"', 'observability'],
         human: true,
       },
     );
-    expect(error.hint).toContain('treasury_credit');
+    expect(error.hint).toContain('obs_metric_snapshot');
   });
 
   it('body failing its schema -> INVALID_BODY (exit 2) naming the field', async () => {
-    const missing: Record<string, unknown> = treasuryBody('x');
-    delete missing.currency;
-    const [number, absent] = await Promise.all([
-      expectRefused(emitArgs(JSON.stringify({ ...treasuryBody('x'), amount: 12.5 })), {
+    const missing = answerBody();
+    delete missing.answer_hash;
+    const [wrongType, absent, malformed] = await Promise.all([
+      expectRefused(answerArgs(JSON.stringify(answerBody({ citations_used: 'policy/retention.md' }))), {
         status: EXIT.usage,
         code: 'INVALID_BODY',
-        names: ['body.amount', 'treasury_credit'],
+        names: ['body.citations_used', 'oracle_answer'],
         human: true,
       }),
-      expectRefused(emitArgs(JSON.stringify(missing)), {
+      expectRefused(answerArgs(JSON.stringify(missing)), {
         status: EXIT.usage,
         code: 'INVALID_BODY',
-        names: ['body.currency'],
+        names: ['body.answer_hash'],
+      }),
+      expectRefused(answerArgs(JSON.stringify(answerBody({ answer_hash: 'sha256:abc' }))), {
+        status: EXIT.usage,
+        code: 'INVALID_BODY',
+        names: ['body.answer_hash', '64 hex'],
       }),
       expectRefused(emitArgs('[1,2,3]'), {
         status: EXIT.usage,
@@ -167,12 +177,39 @@ describe('vm emit refuses bad receipts and writes nothing', () => {
         { status: EXIT.usage, code: 'INVALID_BODY', names: ['.n', '2^53'] },
       ),
     ]);
-    expect(number.evidence).toEqual({ field: 'body.amount', type: 'treasury_credit' });
-    expect(absent.evidence).toMatchObject({ field: 'body.currency' });
+    expect(wrongType.evidence).toEqual({ field: 'body.citations_used', type: 'oracle_answer' });
+    expect(absent.evidence).toMatchObject({ field: 'body.answer_hash' });
+    expect(malformed.evidence).toEqual({ field: 'body.answer_hash', type: 'oracle_answer' });
+  });
+
+  it('a type its engine alone writes -> RESERVED_TYPE (exit 2) naming the type and the engine', async () => {
+    const [treasury, identity, mesh] = await Promise.all([
+      expectRefused(['emit', 'treasury', 'treasury_debit', '--body', JSON.stringify(entryBody('x'))], {
+        status: EXIT.usage,
+        code: 'RESERVED_TYPE',
+        names: ['treasury_debit'],
+        human: true,
+      }),
+      expectRefused(['emit', 'identity', 'identity_did_create', '--body', '{"did":"did:vm:human:alice"}'], {
+        status: EXIT.usage,
+        code: 'RESERVED_TYPE',
+        names: ['identity_did_create'],
+      }),
+      expectRefused(['emit', 'mesh', 'mesh_node_join', '--body', '{"node_id":"n-0"}'], {
+        status: EXIT.usage,
+        code: 'RESERVED_TYPE',
+        names: ['mesh_node_join'],
+      }),
+    ]);
+    expect(treasury.hint).toContain('vm treasury credit|debit|settle');
+    expect(treasury.evidence).toEqual({ field: 'type', type: 'treasury_debit' });
+    expect(identity.hint).toContain('Identity engine');
+    expect(mesh.hint).toContain('Mesh engine');
+    expectRootUnchanged();
   });
 
   it('oversized body (> 256 KiB) -> BODY_TOO_LARGE (exit 2), from a file and from standard input', async () => {
-    const big = JSON.stringify(treasuryBody('big', { memo: 'x'.repeat(256 * 1024) }));
+    const big = JSON.stringify(entryBody('big', { memo: 'x'.repeat(256 * 1024) }));
     const file = join(tmp.dir, 'big.json');
     writeFileSync(file, big);
     await Promise.all([
@@ -201,7 +238,7 @@ describe('vm emit refuses bad receipts and writes nothing', () => {
   });
 
   it('bad tags -> INVALID_ARGUMENT (exit 2) naming the tag', async () => {
-    const body = JSON.stringify(treasuryBody('x'));
+    const body = JSON.stringify(entryBody('x'));
     const tooMany = Array.from({ length: 33 }, (_, i) => `t${i}`).join(',');
     await Promise.all([
       expectRefused(emitArgs(body, '--tags', 'ok,-leading-dash'), {
@@ -228,7 +265,7 @@ describe('vm emit refuses bad receipts and writes nothing', () => {
 
 describe('queries and proofs with bad arguments', () => {
   it('bad --where -> INVALID_WHERE (exit 2) quoting it', async () => {
-    await expectRefused(['receipts', 'treasury', '--where', 'account'], {
+    await expectRefused(['receipts', 'observability', '--where', 'account'], {
       status: EXIT.usage,
       code: 'INVALID_WHERE',
       names: ['--where "account"'],
@@ -238,18 +275,18 @@ describe('queries and proofs with bad arguments', () => {
 
   it('bad --from / --to / --limit -> INVALID_TIME / INVALID_ARGUMENT (exit 2) naming the option', async () => {
     await Promise.all([
-      expectRefused(['receipts', 'treasury', '--from', 'yesterday'], {
+      expectRefused(['receipts', 'observability', '--from', 'yesterday'], {
         status: EXIT.usage,
         code: 'INVALID_TIME',
         names: ['--from "yesterday"'],
         human: true,
       }),
-      expectRefused(['receipts', 'treasury', '--to', '2026-13-01'], {
+      expectRefused(['receipts', 'observability', '--to', '2026-13-01'], {
         status: EXIT.usage,
         code: 'INVALID_TIME',
         names: ['--to "2026-13-01"'],
       }),
-      expectRefused(['receipts', 'treasury', '--limit', 'ten'], {
+      expectRefused(['receipts', 'observability', '--limit', 'ten'], {
         status: EXIT.usage,
         code: 'INVALID_ARGUMENT',
         names: ['--limit', '"ten"'],
@@ -258,7 +295,7 @@ describe('queries and proofs with bad arguments', () => {
   });
 
   it('an impossible calendar date (--from 2026-02-30) -> INVALID_TIME, not a silent roll-over to March 2', async () => {
-    await expectRefused(['receipts', 'treasury', '--from', '2026-02-30'], {
+    await expectRefused(['receipts', 'observability', '--from', '2026-02-30'], {
       status: EXIT.usage,
       code: 'INVALID_TIME',
       names: ['--from "2026-02-30"'],
@@ -272,7 +309,7 @@ describe('queries and proofs with bad arguments', () => {
         code: 'UNKNOWN_SCROLL',
         names: ['"nope"'],
       }),
-      expectRefused(['receipts', 'treasury', '--type', 'nope'], {
+      expectRefused(['receipts', 'observability', '--type', 'nope'], {
         status: EXIT.notFound,
         code: 'UNKNOWN_TYPE',
         names: ['"nope"'],
@@ -280,14 +317,14 @@ describe('queries and proofs with bad arguments', () => {
     ]);
   });
 
-  it('bad seq: proof treasury abc -> INVALID_ARGUMENT (exit 2); proof treasury 99 -> SEQ_OUT_OF_RANGE (exit 3)', async () => {
+  it('bad seq: proof observability abc -> INVALID_ARGUMENT (exit 2); proof observability 99 -> SEQ_OUT_OF_RANGE (exit 3)', async () => {
     const [, range] = await Promise.all([
-      expectRefused(['proof', 'treasury', 'abc'], {
+      expectRefused(['proof', 'observability', 'abc'], {
         status: EXIT.usage,
         code: 'INVALID_ARGUMENT',
         names: ['seq', '"abc"'],
       }),
-      expectRefused(['proof', 'treasury', '99'], {
+      expectRefused(['proof', 'observability', '99'], {
         status: EXIT.notFound,
         code: 'SEQ_OUT_OF_RANGE',
         names: ['seq 99', 'size 2'],
@@ -298,7 +335,7 @@ describe('queries and proofs with bad arguments', () => {
         code: 'SEQ_OUT_OF_RANGE',
         names: ['seq 0'],
       }),
-      expectRefused(['consistency', 'treasury', '1', '5'], {
+      expectRefused(['consistency', 'observability', '1', '5'], {
         status: EXIT.notFound,
         code: 'SEQ_OUT_OF_RANGE',
         names: ['new-size 5'],
@@ -355,6 +392,21 @@ describe('vm import refuses a file with a bad line and imports nothing', () => {
     expect(error.evidence).toEqual({ line: 3, cause: 'INVALID_BODY' });
   });
 
+  it('a reserved type on line 1 -> IMPORT_LINE (exit 2) whose cause is RESERVED_TYPE', async () => {
+    const file = join(tmp.dir, 'legacy-treasury.jsonl');
+    const credits = ['t0', 't1'].map((id) => ({ type: 'treasury_credit', ...entryBody(id) }));
+    writeFileSync(file, credits.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const error = await expectRefused(['import', file, '--scroll', 'treasury'], {
+      status: EXIT.usage,
+      code: 'IMPORT_LINE',
+      names: ['line 1', 'treasury_credit', 'nothing was imported'],
+      human: true,
+    });
+    expect(error.evidence).toEqual({ line: 1, cause: 'RESERVED_TYPE' });
+    expect(error.hint).toContain('vm treasury credit|debit|settle');
+    expect(vmJson<{ size: number }[]>(['root', 'treasury'], { data })[0]).toMatchObject({ size: 0 });
+  });
+
   it('invalid JSON on line 3 -> IMPORT_LINE naming line 3', async () => {
     const file = join(tmp.dir, 'legacy-json-3.jsonl');
     writeFileSync(
@@ -406,14 +458,16 @@ describe('a data directory that cannot be used', () => {
   it('missing data dir -> DATA_DIR_MISSING (exit 3), and nothing is created', async () => {
     const missing = join(tmp.dir, 'no-such-data');
     await Promise.all(
-      [['root'], ['emit', 'treasury', 'treasury_credit', '--body', JSON.stringify(treasuryBody('x'))]].map(
-        (args) =>
-          expectRefused(
-            args,
-            { status: EXIT.notFound, code: 'DATA_DIR_MISSING', names: [missing], human: true },
-            {},
-            missing,
-          ),
+      [
+        ['root'],
+        ['emit', 'observability', 'obs_metric_snapshot', '--body', JSON.stringify(entryBody('x'))],
+      ].map((args) =>
+        expectRefused(
+          args,
+          { status: EXIT.notFound, code: 'DATA_DIR_MISSING', names: [missing], human: true },
+          {},
+          missing,
+        ),
       ),
     );
     expect(snapshotDataDir(missing)).toEqual({});
@@ -430,7 +484,7 @@ describe('a data directory that cannot be used', () => {
         file,
       ),
       expectRefused(
-        ['emit', 'treasury', 'treasury_credit', '--body', JSON.stringify(treasuryBody('x'))],
+        ['emit', 'observability', 'obs_metric_snapshot', '--body', JSON.stringify(entryBody('x'))],
         { status: EXIT.io, code: 'DATA_DIR_UNREADABLE', names: [file] },
         {},
         file,
@@ -466,7 +520,13 @@ describe('a data directory that cannot be used', () => {
         const config = join(copy, 'vaultmesh.toml');
         expect(text).not.toBe(original);
         writeFileSync(config, text);
-        const args = ['emit', 'treasury', 'treasury_credit', '--body', JSON.stringify(treasuryBody('x'))];
+        const args = [
+          'emit',
+          'observability',
+          'obs_metric_snapshot',
+          '--body',
+          JSON.stringify(entryBody('x')),
+        ];
         if (key === undefined) {
           await expectRefused(
             args,
@@ -483,9 +543,9 @@ describe('a data directory that cannot be used', () => {
           );
           expect(error.evidence).toEqual({ file: config, key });
         }
-        expect(readFileSync(join(copy, TREASURY_FILE)).equals(readFileSync(join(data, TREASURY_FILE)))).toBe(
-          true,
-        );
+        expect(
+          readFileSync(join(copy, OBSERVABILITY_FILE)).equals(readFileSync(join(data, OBSERVABILITY_FILE))),
+        ).toBe(true);
       }),
     );
   });
@@ -494,14 +554,20 @@ describe('a data directory that cannot be used', () => {
 describe('usage errors from the argument parser', () => {
   it('an unknown command, a missing --body or a bad --format exit 2 without touching anything', async () => {
     const before = snapshotDataDir(data);
-    const calls = [['frobnicate'], ['emit', 'treasury', 'treasury_credit'], ['--format', 'xml', 'root']];
+    const calls = [
+      ['frobnicate'],
+      ['emit', 'observability', 'obs_metric_snapshot'],
+      ['--format', 'xml', 'root'],
+    ];
     const results = await vmAll(calls, { data });
     results.forEach((result, i) => {
       expect(result.status, calls[i]!.join(' ')).toBe(2);
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(/^error\[USAGE\]: .+\n {2}hint: .*vm --help/);
     });
-    const asJson = await vmAll([['--format', 'json', 'emit', 'treasury', 'treasury_credit']], { data });
+    const asJson = await vmAll([['--format', 'json', 'emit', 'observability', 'obs_metric_snapshot']], {
+      data,
+    });
     expect(jsonError(asJson[0]!)).toMatchObject({
       code: 'USAGE',
       message: expect.stringContaining('--body'),
@@ -511,12 +577,12 @@ describe('usage errors from the argument parser', () => {
     const [root, verify] = await vmAll(
       [
         ['--format', 'json', 'root'],
-        ['verify', 'treasury'],
+        ['verify', 'observability'],
       ],
       { data },
     );
     expect(root.stdout).toBe(rootBefore);
     expect(verify.status).toBe(0);
-    expect(verify.stdout).toContain('ok   treasury: 2 receipts');
+    expect(verify.stdout).toContain('ok   observability: 2 receipts');
   });
 });

@@ -11,13 +11,13 @@ import { canonicalJson, type JsonValue } from '../../src/core/canonical.js';
 import { verifyConsistency } from '../../src/core/merkle.js';
 import {
   NODE_NAME,
-  TREASURY_FILE,
+  OBSERVABILITY_FILE,
   assertBuilt,
+  entryBody,
   initNode,
   jsonError,
   makeTempDir,
   readReceipts,
-  treasuryBody,
   vm,
   vmAll,
   vmAsync,
@@ -145,7 +145,7 @@ describe('vm init', () => {
   });
 });
 
-describe('a treasury scroll written with vm emit', () => {
+describe('an observability scroll written with vm emit', () => {
   let tmp: ReturnType<typeof makeTempDir>;
   let data: string;
   let emitted: Receipt[];
@@ -156,18 +156,18 @@ describe('a treasury scroll written with vm emit', () => {
   // Six receipts with the fields the filters look at.
   const drafts: { type: string; body: Record<string, unknown>; tags?: string }[] = [
     {
-      type: 'treasury_credit',
-      body: treasuryBody('e0', { priority: 3, urgent: true, meta: { region: 'eu' } }),
+      type: 'obs_metric_snapshot',
+      body: entryBody('e0', { priority: 3, urgent: true, meta: { region: 'eu' } }),
       tags: 'a,b',
     },
     {
-      type: 'treasury_debit',
-      body: treasuryBody('e1', { amount: '5.00', priority: 1, urgent: false }),
+      type: 'obs_log_batch',
+      body: entryBody('e1', { amount: '5.00', priority: 1, urgent: false }),
       tags: 'b',
     },
     {
-      type: 'treasury_credit',
-      body: treasuryBody('e2', {
+      type: 'obs_metric_snapshot',
+      body: entryBody('e2', {
         account: 'payroll',
         amount: '100.00',
         priority: 3,
@@ -176,9 +176,9 @@ describe('a treasury scroll written with vm emit', () => {
       }),
       tags: 'a',
     },
-    { type: 'treasury_settlement', body: { settlement_id: 's1', status: 'settled' }, tags: 'c' },
-    { type: 'treasury_credit', body: treasuryBody('e4', { amount: '7', urgent: true }), tags: 'a,c' },
-    { type: 'treasury_debit', body: treasuryBody('e5', { account: 'payroll' }) },
+    { type: 'obs_alert_fired', body: { settlement_id: 's1', status: 'settled' }, tags: 'c' },
+    { type: 'obs_metric_snapshot', body: entryBody('e4', { amount: '7', urgent: true }), tags: 'a,c' },
+    { type: 'obs_log_batch', body: entryBody('e5', { account: 'payroll' }) },
   ];
 
   beforeAll(() => {
@@ -194,21 +194,21 @@ describe('a treasury scroll written with vm emit', () => {
         // --body @file
         const file = join(tmp.dir, 'body.json');
         writeFileSync(file, JSON.stringify(d.body));
-        result = vm(['--format', 'json', 'emit', 'treasury', d.type, '--body', `@${file}`, ...tags], {
+        result = vm(['--format', 'json', 'emit', 'observability', d.type, '--body', `@${file}`, ...tags], {
           data,
         });
       } else if (i === 3) {
         // --body @- (standard input)
-        result = vm(['emit', 'treasury', d.type, '--body', '@-', ...tags, '--format', 'json'], {
+        result = vm(['emit', 'observability', d.type, '--body', '@-', ...tags, '--format', 'json'], {
           data,
           input: JSON.stringify(d.body),
         });
       } else if (i === 0) {
-        result = vm(['emit', 'treasury', d.type, '--body', JSON.stringify(d.body), ...tags], { data });
+        result = vm(['emit', 'observability', d.type, '--body', JSON.stringify(d.body), ...tags], { data });
         firstEmit = result;
       } else {
         result = vm(
-          ['--format', 'json', 'emit', 'treasury', d.type, '--body', JSON.stringify(d.body), ...tags],
+          ['--format', 'json', 'emit', 'observability', d.type, '--body', JSON.stringify(d.body), ...tags],
           {
             data,
           },
@@ -217,16 +217,18 @@ describe('a treasury scroll written with vm emit', () => {
       if (result.status !== 0) throw new Error(`emit ${i} failed: ${result.stderr}`);
       emitOutputs.push(result);
     });
-    emitted = readReceipts(join(data, TREASURY_FILE)) as unknown as Receipt[];
+    emitted = readReceipts(join(data, OBSERVABILITY_FILE)) as unknown as Receipt[];
   });
   afterAll(() => tmp.remove());
 
   it('appends one canonical receipt per emit, with seq, ts, issuer, tags and body hash', () => {
-    expect(firstEmit.stdout).toMatch(/^recorded treasury seq 0 \(treasury_credit\) blake3:[0-9a-f]{64}\n$/);
+    expect(firstEmit.stdout).toMatch(
+      /^recorded observability seq 0 \(obs_metric_snapshot\) blake3:[0-9a-f]{64}\n$/,
+    );
     expect(emitted).toHaveLength(drafts.length);
     emitted.forEach((r, i) => {
       expect(r).toMatchObject({
-        scroll: 'treasury',
+        scroll: 'observability',
         seq: i,
         type: drafts[i]!.type,
         issuer: `did:vm:node:${NODE_NAME}`,
@@ -238,7 +240,7 @@ describe('a treasury scroll written with vm emit', () => {
       expect(r.ts).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     });
     // Each line is the RFC 8785 form of its receipt, byte for byte.
-    const lines = readFileSync(join(data, TREASURY_FILE), 'utf8').split('\n');
+    const lines = readFileSync(join(data, OBSERVABILITY_FILE), 'utf8').split('\n');
     emitted.forEach((r, i) => expect(lines[i]).toBe(canonicalJson(r as unknown as JsonValue)));
     // Each emit is its own process, so times strictly increase (the time filters below rely on it).
     for (let i = 1; i < emitted.length; i++) expect(emitted[i]!.ts > emitted[i - 1]!.ts).toBe(true);
@@ -253,7 +255,7 @@ describe('a treasury scroll written with vm emit', () => {
   /** Runs the queries side by side (each is its own process) and checks the seqs each returns. */
   async function expectQueries(cases: [string[], number[]][]): Promise<void> {
     const results = await vmAll(
-      cases.map(([args]) => ['--format', 'json', 'receipts', 'treasury', ...args]),
+      cases.map(([args]) => ['--format', 'json', 'receipts', 'observability', ...args]),
       { data },
     );
     cases.forEach(([args, expected], i) => {
@@ -263,17 +265,17 @@ describe('a treasury scroll written with vm emit', () => {
   }
 
   it('receipts: no filter returns everything in seq order, with the exact lines', () => {
-    expect(vmJson<Receipt[]>(['receipts', 'treasury'], { data })).toEqual(emitted);
+    expect(vmJson<Receipt[]>(['receipts', 'observability'], { data })).toEqual(emitted);
   });
 
   it('receipts --type and --tag (one or several; every tag must be present)', async () => {
     await expectQueries([
       [
-        ['--type', 'treasury_credit'],
+        ['--type', 'obs_metric_snapshot'],
         [0, 2, 4],
       ],
       [
-        ['--type', 'treasury_credit', 'treasury_debit'],
+        ['--type', 'obs_metric_snapshot', 'obs_log_batch'],
         [0, 1, 2, 4, 5],
       ],
       [
@@ -314,7 +316,7 @@ describe('a treasury scroll written with vm emit', () => {
         [0, 5],
       ],
       [
-        ['--where', 'account=ops', '--where', 'urgent=true', '--type', 'treasury_credit'],
+        ['--where', 'account=ops', '--where', 'urgent=true', '--type', 'obs_metric_snapshot'],
         [0, 4],
       ],
     ]);
@@ -338,7 +340,7 @@ describe('a treasury scroll written with vm emit', () => {
         [1, 2, 3],
       ],
       [
-        ['--from', day(ts[0]!), '--to', day(ts[5]!), '--type', 'treasury_debit'],
+        ['--from', day(ts[0]!), '--to', day(ts[5]!), '--type', 'obs_log_batch'],
         [1, 5],
       ],
       [['--from', day(ts[5]!, 1)], []],
@@ -354,7 +356,7 @@ describe('a treasury scroll written with vm emit', () => {
       ],
       [['--reverse'], [5, 4, 3, 2, 1, 0]],
       [
-        ['--type', 'treasury_credit', '--reverse', '--limit', '2'],
+        ['--type', 'obs_metric_snapshot', '--reverse', '--limit', '2'],
         [4, 2],
       ],
       [['--limit', '0'], []],
@@ -364,9 +366,9 @@ describe('a treasury scroll written with vm emit', () => {
   it('receipts in human and yaml formats', async () => {
     const [human, none, yaml] = await vmAll(
       [
-        ['receipts', 'treasury', '--tag', 'c'],
-        ['receipts', 'treasury', '--tag', 'zzz'],
-        ['receipts', 'treasury', '--format', 'yaml', '--where', 'urgent=true'],
+        ['receipts', 'observability', '--tag', 'c'],
+        ['receipts', 'observability', '--tag', 'zzz'],
+        ['receipts', 'observability', '--format', 'yaml', '--where', 'urgent=true'],
       ],
       { data },
     );
@@ -374,7 +376,7 @@ describe('a treasury scroll written with vm emit', () => {
     const lines = human.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^SEQ\s+TS\s+TYPE\s+TAGS\s+ROOT_HASH$/);
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/^3\s+\S+\s+treasury_settlement\s+c\s+blake3:/);
+    expect(lines[1]).toMatch(/^3\s+\S+\s+obs_alert_fired\s+c\s+blake3:/);
     expect(lines[2]).toContain(emitted[4]!.root_hash);
     expect(none.stdout).toBe('no receipts match\n');
     expect(parseYaml(yaml.stdout)).toEqual([emitted[0], emitted[4]]);
@@ -383,9 +385,9 @@ describe('a treasury scroll written with vm emit', () => {
   it('root: size, RFC 6962 root and checkpoint size, in every format', async () => {
     const [json, yaml, human, all, scrolls] = await vmAll(
       [
-        ['--format', 'json', 'root', 'treasury'],
-        ['root', 'treasury', '--format', 'yaml'],
-        ['root', 'treasury'],
+        ['--format', 'json', 'root', 'observability'],
+        ['root', 'observability', '--format', 'yaml'],
+        ['root', 'observability'],
         ['--format', 'json', 'root'],
         ['--format', 'json', 'scrolls'],
       ],
@@ -394,24 +396,24 @@ describe('a treasury scroll written with vm emit', () => {
     const rows = JSON.parse(json.stdout) as RootRow[];
     expect(rows).toEqual([
       {
-        scroll: 'treasury',
-        file: TREASURY_FILE,
+        scroll: 'observability',
+        file: OBSERVABILITY_FILE,
         size: 6,
         root: expect.stringMatching(/^[0-9a-f]{64}$/),
         checkpointSize: 6,
       },
     ]);
     expect(parseYaml(yaml.stdout)).toEqual(rows);
-    expect(human.stdout).toMatch(new RegExp(`^SCROLL.*\\ntreasury\\s+6\\s+6\\s+${rows[0]!.root}\\n$`));
+    expect(human.stdout).toMatch(new RegExp(`^SCROLL.*\\nobservability\\s+6\\s+6\\s+${rows[0]!.root}\\n$`));
 
     const allRows = JSON.parse(all.stdout) as RootRow[];
     expect(allRows).toHaveLength(SCROLL_COUNT);
-    expect(allRows.find((r) => r.scroll === 'treasury')).toEqual(rows[0]);
+    expect(allRows.find((r) => r.scroll === 'observability')).toEqual(rows[0]);
     expect(allRows.find((r) => r.scroll === 'console')).toMatchObject({ size: 0, checkpointSize: 0 });
     expect(JSON.parse(scrolls.stdout)).toEqual(allRows);
 
-    const rootFile = readFileSync(join(data, 'ROOT.treasury.txt'), 'utf8');
-    expect(rootFile).toContain('engine_id=engine:treasury\n');
+    const rootFile = readFileSync(join(data, 'ROOT.observability.txt'), 'utf8');
+    expect(rootFile).toContain('engine_id=engine:observability\n');
     expect(rootFile).toContain(`merkle_root=${rows[0]!.root}\n`);
     expect(rootFile).toContain('events=6\n');
   });
@@ -419,9 +421,9 @@ describe('a treasury scroll written with vm emit', () => {
   it('checkpoint: a C2SP signed note (origin, size, base64 root, blank line, signature)', async () => {
     const [result, rootJson, json] = await vmAll(
       [
-        ['checkpoint', 'treasury'],
-        ['--format', 'json', 'root', 'treasury'],
-        ['--format', 'json', 'checkpoint', 'treasury'],
+        ['checkpoint', 'observability'],
+        ['--format', 'json', 'root', 'observability'],
+        ['--format', 'json', 'checkpoint', 'observability'],
       ],
       { data },
     );
@@ -429,24 +431,29 @@ describe('a treasury scroll written with vm emit', () => {
     const note = result.stdout;
     const lines = note.split('\n');
     expect(lines).toHaveLength(6);
-    expect(lines[0]).toBe(`${ORIGIN}/treasury`);
+    expect(lines[0]).toBe(`${ORIGIN}/observability`);
     expect(lines[1]).toBe('6');
     expect(lines[2]).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     expect(lines[3]).toBe('');
     expect(lines[4]).toMatch(new RegExp(`^— ${ORIGIN} [A-Za-z0-9+/]+=*$`));
     expect(lines[5]).toBe('');
-    expect(note).toBe(readFileSync(join(data, 'receipts/treasury/checkpoint'), 'utf8'));
+    expect(note).toBe(readFileSync(join(data, 'receipts/observability/checkpoint'), 'utf8'));
     const root = (JSON.parse(rootJson.stdout) as RootRow[])[0]!.root;
     expect(toHex(fromBase64(lines[2]!))).toBe(root);
-    expect(JSON.parse(json.stdout)).toEqual({ origin: `${ORIGIN}/treasury`, size: 6, root: lines[2], note });
+    expect(JSON.parse(json.stdout)).toEqual({
+      origin: `${ORIGIN}/observability`,
+      size: 6,
+      root: lines[2],
+      note,
+    });
   });
 
   it('proof -> verify-bundle: ok with the local key, with --vkey, and from standard input', async () => {
     const bundleFile = join(tmp.dir, 'bundle.json');
     const [proof, toStdout] = await vmAll(
       [
-        ['proof', 'treasury', '3', '-o', bundleFile],
-        ['proof', 'treasury', '0'],
+        ['proof', 'observability', '3', '-o', bundleFile],
+        ['proof', 'observability', '0'],
       ],
       { data },
     );
@@ -455,8 +462,8 @@ describe('a treasury scroll written with vm emit', () => {
     expect(toStdout.status).toBe(0);
     const bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as Record<string, string>;
     expect(bundle.format).toBe('vaultmesh.receipt-bundle@v1');
-    expect(bundle.origin).toBe(`${ORIGIN}/treasury`);
-    const lines = readFileSync(join(data, TREASURY_FILE), 'utf8').split('\n');
+    expect(bundle.origin).toBe(`${ORIGIN}/observability`);
+    const lines = readFileSync(join(data, OBSERVABILITY_FILE), 'utf8').split('\n');
     expect(bundle.receipt).toBe(lines[3]);
     expect(bundle.proof!.startsWith('c2sp.org/tlog-proof@v1\nindex 3\n')).toBe(true);
 
@@ -470,21 +477,21 @@ describe('a treasury scroll written with vm emit', () => {
     ]);
     expect(local.status, local.stderr).toBe(0);
     expect(local.stdout).toMatch(
-      /^ok: treasury seq 3 \(treasury_settlement, .*\) is in the tree of 6 receipts/,
+      /^ok: observability seq 3 \(obs_alert_fired, .*\) is in the tree of 6 receipts/,
     );
     expect(offline.status, offline.stderr).toBe(0);
     expect(JSON.parse(offline.stdout)).toMatchObject({
       ok: true,
-      scroll: 'treasury',
+      scroll: 'observability',
       seq: 3,
-      type: 'treasury_settlement',
+      type: 'obs_alert_fired',
       ts: emitted[3]!.ts,
       root_hash: emitted[3]!.root_hash,
-      checkpoint: { origin: `${ORIGIN}/treasury`, size: 6 },
+      checkpoint: { origin: `${ORIGIN}/observability`, size: 6 },
       signedBy: [ORIGIN],
     });
     expect(piped.status, piped.stderr).toBe(0);
-    expect(piped.stdout).toContain('ok: treasury seq 0 (treasury_credit');
+    expect(piped.stdout).toContain('ok: observability seq 0 (obs_metric_snapshot');
   });
 
   it("verify-bundle with another node's key fails with UNKNOWN_SIGNER (exit 4)", async () => {
@@ -492,7 +499,7 @@ describe('a treasury scroll written with vm emit', () => {
     // A node with the same name (so the same key name in the note) but its own key.
     const other = join(tmp.dir, 'other-node');
     const [proof, init] = await Promise.all([
-      vmAsync(['proof', 'treasury', '2', '-o', bundleFile], { data }),
+      vmAsync(['proof', 'observability', '2', '-o', bundleFile], { data }),
       vmAsync(['--format', 'json', 'init', '--name', NODE_NAME], { data: other }),
     ]);
     expect(proof.status).toBe(0);
@@ -513,7 +520,7 @@ describe('a treasury scroll written with vm emit', () => {
 
   it('a tampered bundle fails verification with exit 4', async () => {
     const bundleFile = join(tmp.dir, 'bundle-t.json');
-    expect(vm(['proof', 'treasury', '1', '-o', bundleFile], { data }).status).toBe(0);
+    expect(vm(['proof', 'observability', '1', '-o', bundleFile], { data }).status).toBe(0);
     const bundle = JSON.parse(readFileSync(bundleFile, 'utf8')) as Record<string, string>;
     const proofLines = bundle.proof!.split('\n');
     expect(proofLines[2]).toMatch(/^[A-Za-z0-9+/]{43}=$/); // the first proof hash
@@ -543,7 +550,10 @@ describe('a treasury scroll written with vm emit', () => {
       ],
       [
         'checkpoint size',
-        { ...bundle, proof: bundle.proof!.replace(`\n${ORIGIN}/treasury\n6\n`, `\n${ORIGIN}/treasury\n7\n`) },
+        {
+          ...bundle,
+          proof: bundle.proof!.replace(`\n${ORIGIN}/observability\n6\n`, `\n${ORIGIN}/observability\n7\n`),
+        },
         'SIGNATURE_INVALID',
       ],
     ];
@@ -580,17 +590,19 @@ describe('a treasury scroll written with vm emit', () => {
     }
     const [json, defaulted, human, backwards] = await vmAll(
       [
-        ['--format', 'json', 'consistency', 'treasury', '2', '6'],
-        ['--format', 'json', 'consistency', 'treasury', '2'],
-        ['consistency', 'treasury', '2', '6'],
-        ['consistency', 'treasury', '6', '2'],
+        ['--format', 'json', 'consistency', 'observability', '2', '6'],
+        ['--format', 'json', 'consistency', 'observability', '2'],
+        ['consistency', 'observability', '2', '6'],
+        ['consistency', 'observability', '6', '2'],
       ],
       { data },
     );
     const c = JSON.parse(json.stdout) as Consistency;
-    expect(c).toMatchObject({ scroll: 'treasury', oldSize: 2, newSize: 6 });
+    expect(c).toMatchObject({ scroll: 'observability', oldSize: 2, newSize: 6 });
     expect(c.proof.length).toBeGreaterThan(0);
-    const checkpointRoot = readFileSync(join(data, 'receipts/treasury/checkpoint'), 'utf8').split('\n')[2];
+    const checkpointRoot = readFileSync(join(data, 'receipts/observability/checkpoint'), 'utf8').split(
+      '\n',
+    )[2];
     expect(c.newRoot).toBe(checkpointRoot);
     const proof = c.proof.map((p) => fromBase64(p));
     expect(() => verifyConsistency(2, 6, fromBase64(c.oldRoot), fromBase64(c.newRoot), proof)).not.toThrow();
@@ -599,7 +611,7 @@ describe('a treasury scroll written with vm emit', () => {
 
     expect(JSON.parse(defaulted.stdout)).toEqual(c);
     expect(human.stdout.split('\n').slice(0, 3)).toEqual([
-      'treasury: 2 -> 6',
+      'observability: 2 -> 6',
       `old root ${c.oldRoot}`,
       `new root ${c.newRoot}`,
     ]);
@@ -610,10 +622,10 @@ describe('a treasury scroll written with vm emit', () => {
   it('--format is a global option: before or after the subcommand, json and yaml parse', async () => {
     const [before, after, yaml, types] = await vmAll(
       [
-        ['--format', 'json', 'verify', 'treasury'],
-        ['verify', 'treasury', '--format', 'json'],
-        ['verify', '--format', 'yaml', 'treasury'],
-        ['types', 'treasury', '--format', 'json'],
+        ['--format', 'json', 'verify', 'observability'],
+        ['verify', 'observability', '--format', 'json'],
+        ['verify', '--format', 'yaml', 'observability'],
+        ['types', 'compliance', '--format', 'json'],
       ],
       { data },
     );
@@ -623,36 +635,47 @@ describe('a treasury scroll written with vm emit', () => {
     expect(parseYaml(yaml.stdout)).toEqual(JSON.parse(before.stdout));
     expect(JSON.parse(before.stdout)).toMatchObject({
       ok: true,
-      scrolls: [{ scroll: 'treasury', ok: true, lines: 6, recorded: 6, checkpointSize: 6, findings: [] }],
+      scrolls: [
+        { scroll: 'observability', ok: true, lines: 6, recorded: 6, checkpointSize: 6, findings: [] },
+      ],
     });
     const typeRows = JSON.parse(types.stdout) as { scroll: string; type: string; fields: string[] }[];
-    expect(typeRows.map((t) => t.type)).toEqual(['treasury_credit', 'treasury_debit', 'treasury_settlement']);
-    expect(typeRows[0]!.fields).toEqual(['entry_id', 'account', 'amount', 'currency', 'memo']);
+    expect(typeRows.map((t) => [t.scroll, t.type])).toEqual([['compliance', 'oracle_answer']]);
+    expect(typeRows[0]!.fields).toEqual([
+      'question',
+      'model_id',
+      'citations_used',
+      'compliance_flags',
+      'answer_hash',
+      'context_docs',
+      'frameworks',
+      'extra',
+    ]);
   });
 
   it('verify and verify --deep pass on an untouched data directory', async () => {
-    const [plain, deep] = await vmAll([['verify'], ['verify', 'treasury', '--deep']], { data });
+    const [plain, deep] = await vmAll([['verify'], ['verify', 'observability', '--deep']], { data });
     expect(plain.status, plain.stdout).toBe(0);
-    expect(plain.stdout).toContain('ok   treasury: 6 receipts, root ');
+    expect(plain.stdout).toContain('ok   observability: 6 receipts, root ');
     expect(plain.stdout.trimEnd().split('\n')).toHaveLength(SCROLL_COUNT);
     expect(deep.status, deep.stdout).toBe(0);
   });
 
   it('reindex rebuilds the sidecars and query index and keeps every root identical', async () => {
     const before = vmJson<RootRow[]>(['root'], { data });
-    const sidecar = join(data, 'index/treasury/level-0.bin');
+    const sidecar = join(data, 'index/observability/level-0.bin');
     const leafHashes = readFileSync(sidecar);
-    const one = vmJson<{ scroll: string; size: number }[]>(['reindex', 'treasury'], { data });
-    expect(one).toEqual([{ scroll: 'treasury', size: 6 }]);
+    const one = vmJson<{ scroll: string; size: number }[]>(['reindex', 'observability'], { data });
+    expect(one).toEqual([{ scroll: 'observability', size: 6 }]);
     expect(readFileSync(sidecar).equals(leafHashes)).toBe(true);
     const all = vm(['reindex'], { data });
     expect(all.status, all.stderr).toBe(0);
-    expect(all.stdout).toContain('reindexed treasury: 6 receipts');
+    expect(all.stdout).toContain('reindexed observability: 6 receipts');
     expect(all.stdout.trimEnd().split('\n')).toHaveLength(SCROLL_COUNT);
     const [after, tagged, deep] = await vmAll(
       [
         ['--format', 'json', 'root'],
-        ['--format', 'json', 'receipts', 'treasury', '--tag', 'a'],
+        ['--format', 'json', 'receipts', 'observability', '--tag', 'a'],
         ['verify', '--deep'],
       ],
       { data },
@@ -661,12 +684,15 @@ describe('a treasury scroll written with vm emit', () => {
     expect(seqsOf(JSON.parse(tagged.stdout) as Receipt[])).toEqual([0, 2, 4]);
     expect(deep.status, deep.stdout).toBe(0);
     // And the scroll still takes appends after the rebuild.
-    const next = vm(['emit', 'treasury', 'treasury_credit', '--body', JSON.stringify(treasuryBody('e6'))], {
-      data,
-    });
+    const next = vm(
+      ['emit', 'observability', 'obs_metric_snapshot', '--body', JSON.stringify(entryBody('e6'))],
+      {
+        data,
+      },
+    );
     expect(next.status, next.stderr).toBe(0);
-    expect(next.stdout).toContain('recorded treasury seq 6 ');
-    expect(vm(['verify', 'treasury'], { data }).status).toBe(0);
+    expect(next.stdout).toContain('recorded observability seq 6 ');
+    expect(vm(['verify', 'observability'], { data }).status).toBe(0);
   });
 });
 

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
 import {
-  TREASURY_FILE,
+  OBSERVABILITY_FILE,
   assertBuilt,
+  entryBody,
   initNode,
   makeTempDir,
   readReceipts,
   runWorker,
-  treasuryBody,
   vm,
   vmAsync,
   writeWorker,
@@ -50,9 +50,9 @@ async function cliEmitter(
   const out: { seq: number; id: string }[] = [];
   for (let i = 0; i < emits; i++) {
     const id = `${prefix}-${i}`;
-    const body = JSON.stringify(treasuryBody(id, { account: prefix }));
+    const body = JSON.stringify(entryBody(id, { account: prefix }));
     const result = await vmAsync(
-      ['--format', 'json', 'emit', 'treasury', 'treasury_credit', '--body', body, '--tags', prefix],
+      ['--format', 'json', 'emit', 'observability', 'obs_metric_snapshot', '--body', body, '--tags', prefix],
       {
         data,
       },
@@ -67,11 +67,11 @@ async function cliEmitter(
 
 /** Checks the scroll after the writers are done; returns its receipts. */
 function expectOneConsistentScroll(data: string, acks: { seq: number; id: string }[], total: number): void {
-  const receipts = readReceipts(join(data, TREASURY_FILE)); // throws on a line that is not JSON
+  const receipts = readReceipts(join(data, OBSERVABILITY_FILE)); // throws on a line that is not JSON
   expect(receipts).toHaveLength(total);
   receipts.forEach((r, i) => {
     expect(r.seq, `line ${i + 1}`).toBe(i);
-    expect(r.scroll).toBe('treasury');
+    expect(r.scroll).toBe('observability');
   });
   // Every acknowledged receipt is where its writer was told it is, and nothing is there twice.
   const ids = receipts.map((r) => (r.body as { entry_id: string }).entry_id);
@@ -79,13 +79,13 @@ function expectOneConsistentScroll(data: string, acks: { seq: number; id: string
   for (const ack of acks) expect(ids[ack.seq], `seq ${ack.seq}`).toBe(ack.id);
   expect(new Set(acks.map((a) => a.seq)).size).toBe(acks.length);
 
-  const verify = vm(['verify', 'treasury', '--deep'], { data });
+  const verify = vm(['verify', 'observability', '--deep'], { data });
   expect(verify.status, verify.stdout).toBe(0);
-  expect(verify.stdout).toContain(`ok   treasury: ${total} receipts`);
-  const checkpoint = vm(['--format', 'json', 'checkpoint', 'treasury'], { data });
+  expect(verify.stdout).toContain(`ok   observability: ${total} receipts`);
+  const checkpoint = vm(['--format', 'json', 'checkpoint', 'observability'], { data });
   expect(checkpoint.status, checkpoint.stderr).toBe(0);
   expect((JSON.parse(checkpoint.stdout) as { size: number }).size).toBe(total);
-  const root = JSON.parse(vm(['--format', 'json', 'root', 'treasury'], { data }).stdout) as {
+  const root = JSON.parse(vm(['--format', 'json', 'root', 'observability'], { data }).stdout) as {
     size: number;
     checkpointSize: number;
   }[];
@@ -137,7 +137,7 @@ describe('concurrent writers on one scroll', () => {
     expect(cliAcks).toHaveLength(2 * emits);
     expectOneConsistentScroll(data, [...api.flat(), ...cliAcks], 600 + 2 * emits);
     // Each vm emit published a checkpoint covering at least its own receipt; none was lost.
-    const query = vm(['--format', 'json', 'receipts', 'treasury', '--tag', 'cli-a', '--limit', '1000'], {
+    const query = vm(['--format', 'json', 'receipts', 'observability', '--tag', 'cli-a', '--limit', '1000'], {
       data,
     });
     expect((JSON.parse(query.stdout) as unknown[]).length).toBe(emits);
@@ -147,21 +147,25 @@ describe('concurrent writers on one scroll', () => {
     // Two Ledger objects on one data directory behave as two processes: each keeps its own writer
     // (file descriptors and sidecar state). A writes first, B appends 20 receipts, A writes again.
     const data = freshDataDir();
-    const draft = (id: string) => ({ scroll: 'treasury', type: 'treasury_credit', body: treasuryBody(id) });
+    const draft = (id: string) => ({
+      scroll: 'observability',
+      type: 'obs_metric_snapshot',
+      body: entryBody(id),
+    });
     const a = Ledger.open(data);
     const b = Ledger.open(data);
     try {
       await a.emit([draft('a-0')]);
       await b.emit(Array.from({ length: 20 }, (_, i) => draft(`b-${i}`)));
       await a.emit([draft('a-1')]);
-      await a.publish('treasury');
+      await a.publish('observability');
     } finally {
       await a.close();
       await b.close();
     }
-    const verify = vm(['--format', 'json', 'verify', 'treasury'], { data });
+    const verify = vm(['--format', 'json', 'verify', 'observability'], { data });
     const report = JSON.parse(verify.stdout) as { scrolls: { root: string; findings: unknown[] }[] };
-    const root = JSON.parse(vm(['--format', 'json', 'root', 'treasury'], { data }).stdout) as {
+    const root = JSON.parse(vm(['--format', 'json', 'root', 'observability'], { data }).stdout) as {
       root: string;
     }[];
     // The root the sidecar (and so the signed checkpoint) gives must be the root of the file.

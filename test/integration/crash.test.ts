@@ -10,13 +10,13 @@ import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  TREASURY_FILE,
+  OBSERVABILITY_FILE,
   assertBuilt,
+  entryBody,
   initNode,
   makeTempDir,
   parseAcks,
   readReceipts,
-  treasuryBody,
   vm,
   vmAsync,
   workerArgs,
@@ -116,19 +116,25 @@ beforeAll(async () => {
       const data = join(tmp.dir, `data-${i}`);
       initNode(data);
       const { acks, signal } = await runAndKill(script, data, scenario);
-      const file = join(data, TREASURY_FILE);
+      const file = join(data, OBSERVABILITY_FILE);
       if (scenario.tornTail) appendFileSync(file, TORN);
       const afterCrash = readFileSync(file);
-      const verifyBefore = await vmAsync(['--format', 'json', 'verify', 'treasury'], { data });
+      const verifyBefore = await vmAsync(['--format', 'json', 'verify', 'observability'], { data });
       const reopened =
         scenario.reopen === 'emit'
           ? await vmAsync(
-              ['emit', 'treasury', 'treasury_credit', '--body', JSON.stringify(treasuryBody('after-crash'))],
+              [
+                'emit',
+                'observability',
+                'obs_metric_snapshot',
+                '--body',
+                JSON.stringify(entryBody('after-crash')),
+              ],
               {
                 data,
               },
             )
-          : await vmAsync(['checkpoint', 'treasury'], { data });
+          : await vmAsync(['checkpoint', 'observability'], { data });
       outcomes.set(scenario.name, { data, acks, signal, afterCrash, verifyBefore, reopened });
     }),
   );
@@ -136,7 +142,7 @@ beforeAll(async () => {
 afterAll(() => tmp?.remove());
 
 function tornFiles(data: string): string[] {
-  const dir = join(data, 'index/treasury');
+  const dir = join(data, 'index/observability');
   return readdirSync(dir).filter((name) => /^torn-\d+\.bin$/.test(name));
 }
 
@@ -162,7 +168,7 @@ describe.each(SCENARIOS)('a writer $name', (scenario) => {
   it(`reopening with vm ${scenario.reopen} succeeds and cuts the unfinished tail into torn-*.bin`, () => {
     const { data, afterCrash, reopened } = outcome();
     expect(reopened.status, reopened.stderr).toBe(0);
-    const file = join(data, TREASURY_FILE);
+    const file = join(data, OBSERVABILITY_FILE);
     const now = readFileSync(file);
     expect(now[now.length - 1]).toBe(0x0a);
     const complete = afterCrash.lastIndexOf(0x0a) + 1;
@@ -171,7 +177,7 @@ describe.each(SCENARIOS)('a writer $name', (scenario) => {
     if (complete < afterCrash.length) {
       expect(tornFiles(data)).toEqual([`torn-${complete}.bin`]);
       expect(
-        readFileSync(join(data, 'index/treasury', `torn-${complete}.bin`)).equals(
+        readFileSync(join(data, 'index/observability', `torn-${complete}.bin`)).equals(
           afterCrash.subarray(complete),
         ),
       ).toBe(true);
@@ -181,7 +187,7 @@ describe.each(SCENARIOS)('a writer $name', (scenario) => {
       expect(now.length).toBeGreaterThan(complete);
       const last = JSON.parse(now.subarray(complete).toString('utf8')) as { body: { entry_id: string } };
       expect(last.body.entry_id).toBe('after-crash');
-      expect(reopened.stdout).toMatch(/^recorded treasury seq \d+ /);
+      expect(reopened.stdout).toMatch(/^recorded observability seq \d+ /);
     } else {
       expect(now.length).toBe(complete);
     }
@@ -191,14 +197,16 @@ describe.each(SCENARIOS)('a writer $name', (scenario) => {
     it(`vm ${scenario.reopen} tells the user on stderr that it repaired the scroll`, () => {
       const { afterCrash, reopened } = outcome();
       const cut = afterCrash.length - (afterCrash.lastIndexOf(0x0a) + 1);
-      expect(reopened.stderr).toContain(`repaired treasury: cut an unfinished last line of ${cut} bytes`);
-      expect(reopened.stderr).toContain('index/treasury');
+      expect(reopened.stderr).toContain(
+        `repaired observability: cut an unfinished last line of ${cut} bytes`,
+      );
+      expect(reopened.stderr).toContain('index/observability');
     });
   }
 
   it('every acknowledged receipt is in the file, at its seq, intact', () => {
     const { data, acks } = outcome();
-    const receipts = readReceipts(join(data, TREASURY_FILE));
+    const receipts = readReceipts(join(data, OBSERVABILITY_FILE));
     receipts.forEach((r, i) => expect(r.seq).toBe(i));
     const seen = new Set<number>();
     for (const ack of acks) {
@@ -216,14 +224,14 @@ describe.each(SCENARIOS)('a writer $name', (scenario) => {
 
   it('vm verify --deep passes after the repair, and the checkpoint covers the whole scroll', () => {
     const { data } = outcome();
-    const verify = vm(['verify', 'treasury', '--deep'], { data });
+    const verify = vm(['verify', 'observability', '--deep'], { data });
     expect(verify.status, verify.stdout).toBe(0);
     expect(verify.stdout).not.toContain('unfinished');
-    const lines = readReceipts(join(data, TREASURY_FILE)).length;
-    const cp = JSON.parse(vm(['--format', 'json', 'checkpoint', 'treasury'], { data }).stdout) as {
+    const lines = readReceipts(join(data, OBSERVABILITY_FILE)).length;
+    const cp = JSON.parse(vm(['--format', 'json', 'checkpoint', 'observability'], { data }).stdout) as {
       size: number;
     };
     expect(cp.size).toBe(lines);
-    expect(existsSync(join(data, 'index/treasury/ends.bin'))).toBe(true);
+    expect(existsSync(join(data, 'index/observability/ends.bin'))).toBe(true);
   });
 });

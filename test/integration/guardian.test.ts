@@ -29,14 +29,14 @@ import { freePort, startGanache, type Ganache } from '../helpers/ganache.js';
 import { createToken, startServer, type RunningServer } from '../helpers/node.js';
 import { startTsa, type TestTsa } from '../helpers/tsa.js';
 import {
-  TREASURY_FILE,
+  OBSERVABILITY_FILE,
   assertBuilt,
+  entryBody,
   initNode,
   jsonError,
   makeTempDir,
   readReceipts,
   runWorker,
-  treasuryBody,
   vmAsync,
   writeWorker,
   type VmResult,
@@ -111,8 +111,8 @@ function evidenceOnDisk(data: string, id: string, backend: string): Array<{ name
     }));
 }
 
-/** Appends `count` treasury receipts through the Ledger API (one child process) and signs a checkpoint. */
-async function fillTreasury(data: string, count: number, prefix = 't'): Promise<void> {
+/** Appends `count` receipts to the observability scroll through the Ledger API and signs a checkpoint. */
+async function fillScroll(data: string, count: number, prefix = 't'): Promise<void> {
   await runWorker(worker, { dataDir: data, count, batchSizes: [count], prefix, publishEvery: count });
 }
 
@@ -194,10 +194,10 @@ poll_ms = 50
     for (const id of ['a', 'b']) {
       const emitted = await cli(data, [
         'emit',
-        'treasury',
-        'treasury_credit',
+        'observability',
+        'obs_metric_snapshot',
         '--body',
-        JSON.stringify(treasuryBody(id)),
+        JSON.stringify(entryBody(id)),
       ]);
       expect(emitted.status, emitted.stderr).toBe(0);
     }
@@ -218,7 +218,7 @@ poll_ms = 50
     const statement = statementOf(data, id);
     expect(statement.combined_root).toBe(first.combined_root);
     expect(statement.heads).toEqual(first.heads);
-    expect(statement.heads.find((h) => h.scroll === 'treasury')?.size).toBe(2);
+    expect(statement.heads.find((h) => h.scroll === 'observability')?.size).toBe(2);
 
     const successes = ofType(guardianReceipts(data), 'anchor_success', id);
     expect(successes.map((r) => r.body.backend).sort()).toEqual(BACKENDS);
@@ -415,26 +415,26 @@ ca_cert_path = "tsa/ca.crt"
 });
 
 describe('tampering after an anchor', () => {
-  it('an amount edited in place: exit 4, anchor_divergence naming treasury, nothing anchored; old bundles still verify', async () => {
+  it('an amount edited in place: exit 4, anchor_divergence naming observability, nothing anchored; old bundles still verify', async () => {
     const data = freshData('tamper');
-    await fillTreasury(data, 3);
+    await fillScroll(data, 3);
     const anchored = output<CycleResult>(await cli(data, ['guardian', 'anchor-now']));
     const bundle = join(tmp.dir, 'before.json');
     const [proof, vkeyRun] = await Promise.all([
-      cli(data, ['proof', 'treasury', '0', '-o', bundle]),
+      cli(data, ['proof', 'observability', '0', '-o', bundle]),
       vmAsync(['vkey'], { data }),
     ]);
     expect(proof.status, proof.stderr).toBe(0);
     const vkey = vkeyRun.stdout.trim();
     const anchorsBefore = readdirSync(join(data, 'anchors'));
-    const treasuryHead = anchored.heads.find((h) => h.scroll === 'treasury')!;
+    const anchoredHead = anchored.heads.find((h) => h.scroll === 'observability')!;
 
-    editLine(join(data, TREASURY_FILE), 2, changeAmount);
+    editLine(join(data, OBSERVABILITY_FILE), 2, changeAmount);
     const result = output<CycleResult>(await cli(data, ['guardian', 'anchor-now']), 4);
     expect(result).toMatchObject({ outcome: 'diverged', anchor_id: null, successes: [], failures: [] });
     expect(result.divergences).toEqual([
       {
-        scroll: 'treasury',
+        scroll: 'observability',
         anchored_size: 3,
         current_size: 3,
         reason: expect.stringMatching(/LINE_CORRUPT: line 2 \(seq 1\)/),
@@ -446,13 +446,13 @@ describe('tampering after an anchor', () => {
     expect(ofType(receipts, 'anchor_divergence')).toEqual([
       expect.objectContaining({
         seq: result.divergences[0]!.seq,
-        tags: expect.arrayContaining(['divergence', 'treasury']),
+        tags: expect.arrayContaining(['divergence', 'observability']),
         body: {
-          scroll: 'treasury',
+          scroll: 'observability',
           anchored_size: 3,
           current_size: 3,
           anchor_id: anchored.anchor_id,
-          anchored_root: treasuryHead.root,
+          anchored_root: anchoredHead.root,
           reason: result.divergences[0]!.reason,
         },
       }),
@@ -462,7 +462,7 @@ describe('tampering after an anchor', () => {
 
     const [offline, verify] = await Promise.all([
       cli(undefined, ['verify-bundle', bundle, '--vkey', vkey]),
-      cli(data, ['verify', 'treasury']),
+      cli(data, ['verify', 'observability']),
     ]);
     const verdict = output<{ ok: boolean; anchor: { id: string; evidence: Array<{ status: string }> } }>(
       offline,
@@ -479,26 +479,26 @@ describe('tampering after an anchor', () => {
 
     // Every later cycle stops at the same place: rewritten history is never anchored over.
     const again = output<CycleResult>(await cli(data, ['guardian', 'anchor-now']), 4);
-    expect(again.divergences.map((d) => d.scroll)).toEqual(['treasury']);
+    expect(again.divergences.map((d) => d.scroll)).toEqual(['observability']);
     expect(ofType(guardianReceipts(data), 'anchor_success')).toHaveLength(1);
   });
 
   it('a truncated scroll: exit 4, a divergence with the anchored and the current size', async () => {
     const data = freshData('truncate');
-    await fillTreasury(data, 4);
+    await fillScroll(data, 4);
     const anchored = output<CycleResult>(await cli(data, ['guardian', 'anchor-now']));
-    const file = join(data, TREASURY_FILE);
+    const file = join(data, OBSERVABILITY_FILE);
     const lines = readFileSync(file, 'utf8').split('\n');
     writeFileSync(file, `${lines.slice(0, 2).join('\n')}\n`);
 
     const result = output<CycleResult>(await cli(data, ['guardian', 'anchor-now']), 4);
     expect(result.outcome).toBe('diverged');
     expect(result.divergences).toEqual([
-      expect.objectContaining({ scroll: 'treasury', anchored_size: 4, current_size: 2 }),
+      expect.objectContaining({ scroll: 'observability', anchored_size: 4, current_size: 2 }),
     ]);
     const [divergence] = ofType(guardianReceipts(data), 'anchor_divergence');
     expect(divergence?.body).toMatchObject({
-      scroll: 'treasury',
+      scroll: 'observability',
       anchored_size: 4,
       current_size: 2,
       anchor_id: anchored.anchor_id,
@@ -509,22 +509,22 @@ describe('tampering after an anchor', () => {
 
   it('guardian verify fails the head of a scroll edited in place after the anchor', async () => {
     const data = freshData('tamper-verify');
-    await fillTreasury(data, 3);
+    await fillScroll(data, 3);
     output<CycleResult>(await cli(data, ['guardian', 'anchor-now']));
-    editLine(join(data, TREASURY_FILE), 2, changeAmount);
+    editLine(join(data, OBSERVABILITY_FILE), 2, changeAmount);
     const report = output<AnchorVerification>(await cli(data, ['guardian', 'verify']), 4);
     expect(report.ok).toBe(false);
-    expect(report.checks.find((c) => c.check === 'scroll:treasury')?.ok).toBe(false);
+    expect(report.checks.find((c) => c.check === 'scroll:observability')?.ok).toBe(false);
   });
 
   it('a cycle limited with --scroll does not make earlier anchored scrolls unchecked', async () => {
     const data = freshData('partial-scroll');
-    await fillTreasury(data, 3);
+    await fillScroll(data, 3);
     output<CycleResult>(await cli(data, ['guardian', 'anchor-now']));
     output<CycleResult>(await cli(data, ['guardian', 'anchor-now', '--scroll', 'guardian']));
-    editLine(join(data, TREASURY_FILE), 2, changeAmount);
+    editLine(join(data, OBSERVABILITY_FILE), 2, changeAmount);
     const result = output<CycleResult>(await cli(data, ['guardian', 'anchor-now']), 4);
-    expect(result.divergences.map((d) => d.scroll)).toEqual(['treasury']);
+    expect(result.divergences.map((d) => d.scroll)).toEqual(['observability']);
   });
 });
 

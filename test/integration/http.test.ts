@@ -33,11 +33,12 @@ import {
 } from '../helpers/node.js';
 import {
   NODE_NAME,
-  TREASURY_FILE,
+  OBSERVABILITY_FILE,
+  answerBody,
   assertBuilt,
+  entryBody,
   makeTempDir,
   readReceipts,
-  treasuryBody,
   vmAll,
   vmAsync,
   vmJson,
@@ -47,6 +48,8 @@ assertBuilt();
 
 const IDENTITY_FILE = 'receipts/identity/identity_events.jsonl';
 const MESH_FILE = 'receipts/mesh/mesh_events.jsonl';
+const TREASURY_FILE = 'receipts/treasury/treasury_events.jsonl';
+const COMPLIANCE_FILE = 'receipts/compliance/oracle_answers.jsonl';
 const ORIGIN = `vaultmesh.local/${NODE_NAME}`;
 
 interface ApiError {
@@ -153,11 +156,11 @@ async function allPages(server: RunningServer, path: string): Promise<Receipt[][
 const seqs = (receipts: readonly Receipt[]): number[] => receipts.map((r) => r.seq);
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
-/** The 50 receipts of the batch: every fifth a debit, accounts alternating, tags t0..t2. */
+/** The 50 receipts of the batch: every fifth a log batch, accounts alternating, tags t0..t2. */
 const batchDraft = (i: number) => ({
-  scroll: 'treasury',
-  type: i % 5 === 0 ? 'treasury_debit' : 'treasury_credit',
-  body: treasuryBody(`batch-${i}`, { account: i % 2 === 0 ? 'ops' : 'payroll' }),
+  scroll: 'observability',
+  type: i % 5 === 0 ? 'obs_log_batch' : 'obs_metric_snapshot',
+  body: entryBody(`batch-${i}`, { account: i % 2 === 0 ? 'ops' : 'payroll' }),
   tags: [`t${i % 3}`],
 });
 
@@ -168,6 +171,7 @@ describe('a node with the default settings', () => {
   let vkey: string;
   let verifier: NoteVerifier;
   let storage: IssuedToken;
+  let treasuryWriter: IssuedToken;
   let meshOnly: IssuedToken;
   let shortLived: IssuedToken;
   let toRevoke: IssuedToken;
@@ -182,12 +186,13 @@ describe('a node with the default settings', () => {
       [data, other].map((d) => vmAsync(['init', '--name', NODE_NAME], { data: d })),
     );
     for (const r of inits) expect(r.status, r.stderr).toBe(0);
-    [storage, meshOnly, shortLived, toRevoke, foreign] = await Promise.all([
-      createToken(data, ['storage:treasury'], { subject: 'writer' }),
+    [storage, treasuryWriter, meshOnly, shortLived, toRevoke, foreign] = await Promise.all([
+      createToken(data, ['storage:observability', 'storage:compliance'], { subject: 'writer' }),
+      createToken(data, ['storage:treasury', 'storage:observability'], { subject: 'treasury-writer' }),
       createToken(data, ['storage:mesh'], { subject: 'mesh-writer' }),
-      createToken(data, ['storage:treasury'], { subject: 'short-lived', expires: '1s' }),
-      createToken(data, ['storage:treasury'], { subject: 'to-revoke' }),
-      createToken(other, ['storage:treasury'], { subject: 'foreigner' }),
+      createToken(data, ['storage:observability'], { subject: 'short-lived', expires: '1s' }),
+      createToken(data, ['storage:observability'], { subject: 'to-revoke' }),
+      createToken(other, ['storage:observability'], { subject: 'foreigner' }),
     ]);
     server = await startServer(data);
     vkey = (await json<{ vkey: string }>(server, '/v1/node')).vkey;
@@ -250,21 +255,21 @@ describe('a node with the default settings', () => {
     let lines: string[];
 
     it('POST one receipt: 201 with its seq, as written to the scroll', async () => {
-      const res = await send(server, '/v1/scrolls/treasury/receipts', {
+      const res = await send(server, '/v1/scrolls/observability/receipts', {
         token: storage.token,
-        json: { type: 'treasury_credit', body: treasuryBody('single-0'), tags: ['single'] },
+        json: { type: 'obs_metric_snapshot', body: entryBody('single-0'), tags: ['single'] },
       });
       expect(res.status).toBe(201);
       const receipt = (await res.json()) as Receipt;
       expect(receipt).toMatchObject({
         seq: 0,
-        scroll: 'treasury',
-        type: 'treasury_credit',
+        scroll: 'observability',
+        type: 'obs_metric_snapshot',
         tags: ['single'],
-        body: treasuryBody('single-0'),
+        body: entryBody('single-0'),
         issuer: server.did,
       });
-      expect(readReceipts(join(data, TREASURY_FILE))).toEqual([receipt]);
+      expect(readReceipts(join(data, OBSERVABILITY_FILE))).toEqual([receipt]);
     });
 
     it('POST a batch of 50: 201 with seqs in order', async () => {
@@ -277,8 +282,8 @@ describe('a node with the default settings', () => {
       const { receipts } = (await res.json()) as { receipts: Receipt[] };
       expect(seqs(receipts)).toEqual(range(1, 51));
       receipts.forEach((r, i) => expect(r).toMatchObject(drafts[i]!));
-      expect(readReceipts(join(data, TREASURY_FILE)).slice(1)).toEqual(receipts);
-      lines = fileLines(data, TREASURY_FILE);
+      expect(readReceipts(join(data, OBSERVABILITY_FILE)).slice(1)).toEqual(receipts);
+      lines = fileLines(data, OBSERVABILITY_FILE);
       expect(lines).toHaveLength(51);
     });
 
@@ -287,13 +292,13 @@ describe('a node with the default settings', () => {
       expect(res.status).toBe(200);
       const text = await res.text();
       expect(text).toContain('vaultmesh_appends_total');
-      expect(text).toMatch(/^vaultmesh_appends_total\{scroll="treasury"\} 51$/m);
-      expect(text).toMatch(/^vaultmesh_append_sync_seconds_count\{scroll="treasury"\} [1-9][0-9]*$/m);
-      expect(text).toMatch(/^vaultmesh_scroll_receipts\{scroll="treasury"\} 51$/m);
+      expect(text).toMatch(/^vaultmesh_appends_total\{scroll="observability"\} 51$/m);
+      expect(text).toMatch(/^vaultmesh_append_sync_seconds_count\{scroll="observability"\} [1-9][0-9]*$/m);
+      expect(text).toMatch(/^vaultmesh_scroll_receipts\{scroll="observability"\} 51$/m);
     });
 
     it('pages of 20 follow `next` to the end: 51 receipts, in order, no duplicates', async () => {
-      const pages = await allPages(server, '/v1/scrolls/treasury/receipts?limit=20');
+      const pages = await allPages(server, '/v1/scrolls/observability/receipts?limit=20');
       expect(pages.map((p) => p.length)).toEqual([20, 20, 11]);
       const all = pages.flat();
       expect(seqs(all)).toEqual(range(0, 51));
@@ -301,7 +306,7 @@ describe('a node with the default settings', () => {
     });
 
     it('order=desc pages backwards from the newest', async () => {
-      const pages = await allPages(server, '/v1/scrolls/treasury/receipts?limit=20&order=desc');
+      const pages = await allPages(server, '/v1/scrolls/observability/receipts?limit=20&order=desc');
       expect(pages.map((p) => p.length)).toEqual([20, 20, 11]);
       expect(seqs(pages.flat())).toEqual(range(0, 51).reverse());
     });
@@ -312,24 +317,24 @@ describe('a node with the default settings', () => {
           .filter(keep)
           .map((i) => i + 1);
       const query = (q: string) =>
-        json<{ receipts: Receipt[]; next: string | null }>(server, `/v1/scrolls/treasury/receipts?${q}`);
+        json<{ receipts: Receipt[]; next: string | null }>(server, `/v1/scrolls/observability/receipts?${q}`);
 
-      const debits = await query('type=treasury_debit');
-      expect(seqs(debits.receipts)).toEqual(batchSeqs((i) => i % 5 === 0));
-      expect(debits.next).toBeNull();
+      const logBatches = await query('type=obs_log_batch');
+      expect(seqs(logBatches.receipts)).toEqual(batchSeqs((i) => i % 5 === 0));
+      expect(logBatches.next).toBeNull();
       const ops = await query(new URLSearchParams({ where: 'account=ops' }).toString());
       expect(seqs(ops.receipts)).toEqual([0, ...batchSeqs((i) => i % 2 === 0)]);
       const tagged = await query('tag=t1');
       expect(seqs(tagged.receipts)).toEqual(batchSeqs((i) => i % 3 === 1));
       const both = await query(
-        new URLSearchParams({ type: 'treasury_credit', where: 'account=payroll', tag: 't2' }).toString(),
+        new URLSearchParams({ type: 'obs_metric_snapshot', where: 'account=payroll', tag: 't2' }).toString(),
       );
       expect(seqs(both.receipts)).toEqual(batchSeqs((i) => i % 5 !== 0 && i % 2 === 1 && i % 3 === 2));
-      expect(seqs((await query('type=treasury_settlement')).receipts)).toEqual([]);
+      expect(seqs((await query('type=obs_alert_fired')).receipts)).toEqual([]);
     });
 
     it('Accept: application/x-ndjson streams every receipt, one JSON line each', async () => {
-      const res = await send(server, '/v1/scrolls/treasury/receipts?limit=5', {
+      const res = await send(server, '/v1/scrolls/observability/receipts?limit=5', {
         headers: { accept: 'application/x-ndjson' },
       });
       expect(res.status).toBe(200);
@@ -338,21 +343,21 @@ describe('a node with the default settings', () => {
       expect(text.endsWith('\n')).toBe(true);
       // The stream is not cut at one page: all 51, byte for byte the scroll's lines.
       expect(text.slice(0, -1).split('\n')).toEqual(lines);
-      expect(text).toBe(fileBytes(data, TREASURY_FILE).toString('utf8'));
+      expect(text).toBe(fileBytes(data, OBSERVABILITY_FILE).toString('utf8'));
     });
 
     it('receipts/:seq returns the exact line; beyond the end 404, a bad seq 400', async () => {
       for (const seq of [0, 25, 50]) {
-        const res = await send(server, `/v1/scrolls/treasury/receipts/${seq}`);
+        const res = await send(server, `/v1/scrolls/observability/receipts/${seq}`);
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toMatch(/^application\/json/);
         expect(await res.text()).toBe(lines[seq]);
       }
-      const beyond = await send(server, '/v1/scrolls/treasury/receipts/51');
+      const beyond = await send(server, '/v1/scrolls/observability/receipts/51');
       expect(beyond.status).toBe(404);
       expect((await errorOf(beyond)).code).toBe('SEQ_OUT_OF_RANGE');
       for (const bad of ['-1', '01', 'abc']) {
-        const res = await send(server, `/v1/scrolls/treasury/receipts/${bad}`);
+        const res = await send(server, `/v1/scrolls/observability/receipts/${bad}`);
         expect(res.status).toBe(400);
         expect((await errorOf(res)).code).toBe('INVALID_ARGUMENT');
       }
@@ -363,11 +368,11 @@ describe('a node with the default settings', () => {
     let status: ScrollStatus;
 
     beforeAll(async () => {
-      status = await waitForCheckpoint(server, 'treasury', 51);
+      status = await waitForCheckpoint(server, 'observability', 51);
     });
 
     it('proof/:seq is a bundle vm verify-bundle accepts with the vkey from /v1/node', async () => {
-      const res = await send(server, '/v1/scrolls/treasury/proof/7');
+      const res = await send(server, '/v1/scrolls/observability/proof/7');
       expect(res.status).toBe(200);
       const text = await res.text();
       const verified = verifyBundle(text, [verifier]);
@@ -379,7 +384,7 @@ describe('a node with the default settings', () => {
       const tampered = join(tmp.dir, 'bundle-7-tampered.json');
       writeFileSync(good, text);
       const bundle = JSON.parse(text) as { receipt: string };
-      expect(bundle.receipt).toBe(fileLines(data, TREASURY_FILE)[7]);
+      expect(bundle.receipt).toBe(fileLines(data, OBSERVABILITY_FILE)[7]);
       bundle.receipt = bundle.receipt.replace('"entry_id":"batch-6"', '"entry_id":"batch-X"');
       writeFileSync(tampered, JSON.stringify(bundle));
       // No --data: only the key given on the command line is trusted.
@@ -388,12 +393,14 @@ describe('a node with the default settings', () => {
         ['verify-bundle', tampered, '--vkey', vkey],
       ]);
       expect(ok.status, ok.stderr).toBe(0);
-      expect(JSON.parse(ok.stdout)).toMatchObject({ checkpoint: { origin: `${ORIGIN}/treasury`, size: 51 } });
+      expect(JSON.parse(ok.stdout)).toMatchObject({
+        checkpoint: { origin: `${ORIGIN}/observability`, size: 51 },
+      });
       expect(bad.status).not.toBe(0);
     });
 
     it('proof of a seq beyond the scroll: 404', async () => {
-      const res = await send(server, '/v1/scrolls/treasury/proof/51');
+      const res = await send(server, '/v1/scrolls/observability/proof/51');
       expect(res.status).toBe(404);
       expect((await errorOf(res)).code).toBe('SEQ_OUT_OF_RANGE');
     });
@@ -405,7 +412,7 @@ describe('a node with the default settings', () => {
         oldRoot: string;
         newRoot: string;
         proof: string[];
-      }>(server, '/v1/scrolls/treasury/consistency?old=10');
+      }>(server, '/v1/scrolls/observability/consistency?old=10');
       expect(proof).toMatchObject({ oldSize: 10, newSize: 51 });
       expect(proof.proof.length).toBeGreaterThan(0);
       const newRoot = fromBase64(proof.newRoot, 'newRoot', 32);
@@ -420,10 +427,10 @@ describe('a node with the default settings', () => {
         ),
       ).not.toThrow();
 
-      const tooBig = await send(server, '/v1/scrolls/treasury/consistency?old=52');
+      const tooBig = await send(server, '/v1/scrolls/observability/consistency?old=52');
       expect(tooBig.status).toBe(404);
       expect((await errorOf(tooBig)).code).toBe('SEQ_OUT_OF_RANGE');
-      const missing = await send(server, '/v1/scrolls/treasury/consistency');
+      const missing = await send(server, '/v1/scrolls/observability/consistency');
       expect(missing.status).toBe(400);
     });
   });
@@ -434,27 +441,27 @@ describe('a node with the default settings', () => {
 
     beforeAll(async () => {
       const drafts = range(51, SIZE).map((i) => ({
-        scroll: 'treasury',
-        type: 'treasury_credit',
-        body: treasuryBody(`tiles-${i}`, { memo: `entry ${i}` }),
+        scroll: 'observability',
+        type: 'obs_metric_snapshot',
+        body: entryBody(`tiles-${i}`, { memo: `entry ${i}` }),
       }));
       const res = await send(server, '/v1/receipts/batch', {
         token: storage.token,
         json: { receipts: drafts },
       });
       expect(res.status).toBe(201);
-      await waitForCheckpoint(server, 'treasury', SIZE);
+      await waitForCheckpoint(server, 'observability', SIZE);
     });
 
     const getTile = async (tile: TileRef): Promise<Response> =>
-      send(server, `/tiles/treasury/${tilePath(tile)}`);
+      send(server, `/tiles/observability/${tilePath(tile)}`);
 
     it('a tiles client rebuilds the root of the signed checkpoint from the hash tiles', async () => {
-      const res = await send(server, '/tiles/treasury/checkpoint');
+      const res = await send(server, '/tiles/observability/checkpoint');
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('no-cache');
       const note = await res.text();
-      const { checkpoint, verified } = openCheckpoint(note, [verifier], `${ORIGIN}/treasury`);
+      const { checkpoint, verified } = openCheckpoint(note, [verifier], `${ORIGIN}/observability`);
       expect(verified.map((v) => v.name)).toEqual([ORIGIN]);
       expect(checkpoint.size).toBe(SIZE);
 
@@ -478,10 +485,10 @@ describe('a node with the default settings', () => {
       };
       const root = rootAt(readerFromTiles(fetcher, checkpoint.size), checkpoint.size);
       expect(toHex(root)).toBe(toHex(checkpoint.rootHash));
-      expect(toHex(root)).toBe((await json<ScrollStatus>(server, '/v1/scrolls/treasury')).root);
+      expect(toHex(root)).toBe((await json<ScrollStatus>(server, '/v1/scrolls/observability')).root);
 
       // And the level-0 hashes are the leaf hashes of the scroll's lines.
-      const lines = fileLines(data, TREASURY_FILE);
+      const lines = fileLines(data, OBSERVABILITY_FILE);
       const level0 = tiles.get('0/0/256')!;
       for (const seq of [0, 100, 255]) {
         const leaf = defaultTreeHasher.hashLeaf(Buffer.from(lines[seq]!, 'utf8'));
@@ -490,7 +497,7 @@ describe('a node with the default settings', () => {
     });
 
     it("entry bundles decode to exactly the scroll's JSONL lines", async () => {
-      const lines = fileLines(data, TREASURY_FILE);
+      const lines = fileLines(data, OBSERVABILITY_FILE);
       const full = await getTile({ kind: 'entries', index: 0, width: 256 });
       const partial = await getTile({ kind: 'entries', index: 1, width: 95 });
       expect([full.status, partial.status]).toEqual([200, 200]);
@@ -528,7 +535,7 @@ describe('a node with the default settings', () => {
         'tile/1/000',
         'tile/2/000.p/1',
       ]) {
-        const res = await send(server, `/tiles/treasury/${path}`);
+        const res = await send(server, `/tiles/observability/${path}`);
         expect(res.status, path).toBe(404);
         expect((await errorOf(res)).code).toBe('SEQ_OUT_OF_RANGE');
       }
@@ -545,7 +552,7 @@ describe('a node with the default settings', () => {
         'tile/64/000',
         'tile/entries',
       ]) {
-        const res = await send(server, `/tiles/treasury/${path}`);
+        const res = await send(server, `/tiles/observability/${path}`);
         expect(res.status, path).toBe(400);
         expect((await errorOf(res)).code).toBe('INVALID_ARGUMENT');
       }
@@ -553,7 +560,7 @@ describe('a node with the default settings', () => {
   });
 
   describe('authentication and authorization', () => {
-    const credit = { type: 'treasury_credit', body: treasuryBody('refused') };
+    const snapshot = { type: 'obs_metric_snapshot', body: entryBody('refused') };
 
     /**
      * Sends a request that must be refused: the status, code and WWW-Authenticate header, one
@@ -563,7 +570,7 @@ describe('a node with the default settings', () => {
       request: () => Promise<Response>,
       expected: { status: 401 | 403; code: string; scrolls?: string[]; receipted?: boolean },
     ): Promise<{ error: ApiError; decision: Receipt | undefined }> {
-      const files = expected.scrolls ?? [TREASURY_FILE];
+      const files = expected.scrolls ?? [OBSERVABILITY_FILE];
       const before = files.map((f) => fileBytes(data, f));
       const decisionsBefore = decisions(data).length;
       const res = await request();
@@ -584,8 +591,8 @@ describe('a node with the default settings', () => {
 
     /** A valid append, with this bearer token (or none). */
     const append = (token?: string) => () =>
-      send(server, '/v1/scrolls/treasury/receipts', {
-        json: credit,
+      send(server, '/v1/scrolls/observability/receipts', {
+        json: snapshot,
         ...(token === undefined ? {} : { token }),
       });
 
@@ -593,19 +600,19 @@ describe('a node with the default settings', () => {
       const { decision } = await refused(append(), { status: 401, code: 'UNAUTHENTICATED' });
       expect(decision!.body).toMatchObject({
         action: 'POST /v1/scrolls/:scroll/receipts',
-        required: 'storage:treasury',
+        required: 'storage:observability',
         origin: 'http 127.0.0.1',
       });
       expect(decision!.body.token_id).toBeUndefined();
     });
 
-    it('a storage:mesh token writing treasury: 403 FORBIDDEN, receipted with the token', async () => {
+    it('a storage:mesh token writing observability: 403 FORBIDDEN, receipted with the token', async () => {
       const { error, decision } = await refused(append(meshOnly.token), { status: 403, code: 'FORBIDDEN' });
-      expect(error.message).toContain('storage:treasury');
+      expect(error.message).toContain('storage:observability');
       expect(decision!.body).toMatchObject({
         token_id: meshOnly.id,
         subject: 'mesh-writer',
-        required: 'storage:treasury',
+        required: 'storage:observability',
       });
     });
 
@@ -618,7 +625,7 @@ describe('a node with the default settings', () => {
 
     it('a token revoked while the node runs: 401 TOKEN_REVOKED from then on', async () => {
       // Valid until revoked: a bad token is refused even on an open read, a good one is not.
-      expect((await send(server, '/v1/scrolls/treasury', { token: toRevoke.token })).status).toBe(200);
+      expect((await send(server, '/v1/scrolls/observability', { token: toRevoke.token })).status).toBe(200);
       const revoke = await vmAsync(['token', 'revoke', toRevoke.id, '--reason', 'leaked'], { data });
       expect(revoke.status, revoke.stderr).toBe(0);
       // The node trusts a token it checked for up to a second (src/interfaces/access.ts RECHECK_MS)
@@ -627,7 +634,7 @@ describe('a node with the default settings', () => {
       const { decision } = await refused(
         async () => {
           for (;;) {
-            const res = await send(server, '/v1/scrolls/treasury', { token: toRevoke.token });
+            const res = await send(server, '/v1/scrolls/observability', { token: toRevoke.token });
             if (res.status !== 200 || Date.now() - revokedAt > 5_000) return res;
             await res.body?.cancel();
             await sleep(100);
@@ -657,8 +664,8 @@ describe('a node with the default settings', () => {
     it('Authorization: Basic: 401 TOKEN_INVALID, nothing written', async () => {
       await refused(
         () =>
-          send(server, '/v1/scrolls/treasury/receipts', {
-            json: credit,
+          send(server, '/v1/scrolls/observability/receipts', {
+            json: snapshot,
             headers: { authorization: 'Basic x' },
           }),
         { status: 401, code: 'TOKEN_INVALID', receipted: false },
@@ -668,8 +675,8 @@ describe('a node with the default settings', () => {
     it('Authorization: Basic is receipted like every other refusal', async () => {
       await refused(
         () =>
-          send(server, '/v1/scrolls/treasury/receipts', {
-            json: credit,
+          send(server, '/v1/scrolls/observability/receipts', {
+            json: snapshot,
             headers: { authorization: 'Basic x' },
           }),
         { status: 401, code: 'TOKEN_INVALID' },
@@ -683,13 +690,13 @@ describe('a node with the default settings', () => {
             token: storage.token,
             json: {
               receipts: [
-                { scroll: 'treasury', type: 'treasury_credit', body: treasuryBody('batch-refused') },
+                { scroll: 'observability', type: 'obs_metric_snapshot', body: entryBody('batch-refused') },
                 { scroll: 'mesh', type: 'mesh_node_join', body: { node_id: 'node-refused' } },
-                { scroll: 'treasury', type: 'treasury_credit', body: treasuryBody('batch-refused-2') },
+                { scroll: 'observability', type: 'obs_metric_snapshot', body: entryBody('batch-refused-2') },
               ],
             },
           }),
-        { status: 403, code: 'FORBIDDEN', scrolls: [TREASURY_FILE, MESH_FILE] },
+        { status: 403, code: 'FORBIDDEN', scrolls: [OBSERVABILITY_FILE, MESH_FILE] },
       );
       expect(decision!.body).toMatchObject({ required: 'storage:mesh', token_id: storage.id });
     });
@@ -698,7 +705,9 @@ describe('a node with the default settings', () => {
       await refused(
         () =>
           send(server, '/v1/receipts/batch', {
-            json: { receipts: [{ scroll: 'treasury', type: 'treasury_credit', body: treasuryBody('anon') }] },
+            json: {
+              receipts: [{ scroll: 'observability', type: 'obs_metric_snapshot', body: entryBody('anon') }],
+            },
           }),
         { status: 401, code: 'UNAUTHENTICATED' },
       );
@@ -707,19 +716,19 @@ describe('a node with the default settings', () => {
 
   describe('bad requests', () => {
     let before: Buffer;
-    const post = (options: RequestOptions, path = '/v1/scrolls/treasury/receipts') =>
+    const post = (options: RequestOptions, path = '/v1/scrolls/observability/receipts') =>
       send(server, path, { method: 'POST', token: storage.token, ...options });
 
     beforeAll(() => {
-      before = fileBytes(data, TREASURY_FILE);
+      before = fileBytes(data, OBSERVABILITY_FILE);
     });
 
     /** Every request here is refused: the scroll must not change. */
-    const unchanged = () => expect(fileBytes(data, TREASURY_FILE).equals(before)).toBe(true);
+    const unchanged = () => expect(fileBytes(data, OBSERVABILITY_FILE).equals(before)).toBe(true);
 
     /** Declares a body of `length` bytes, sends its first 64 KiB, and waits for the answer. */
     const declareHuge = (length: number) =>
-      rawRequest(server.url, '/v1/scrolls/treasury/receipts', {
+      rawRequest(server.url, '/v1/scrolls/observability/receipts', {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -727,7 +736,7 @@ describe('a node with the default settings', () => {
           authorization: `Bearer ${storage.token}`,
           connection: 'keep-alive',
         },
-        body: `{"type":"treasury_credit","body":{"memo":"${'x'.repeat(64 * 1024)}`,
+        body: `{"type":"obs_metric_snapshot","body":{"memo":"${'x'.repeat(64 * 1024)}`,
         incomplete: true,
       });
 
@@ -747,7 +756,7 @@ describe('a node with the default settings', () => {
 
     it('malformed JSON: 400 INVALID_JSON', async () => {
       const res = await post({
-        body: '{"type":"treasury_credit","body":',
+        body: '{"type":"obs_metric_snapshot","body":',
         headers: { 'content-type': 'application/json' },
       });
       expect(res.status).toBe(400);
@@ -757,7 +766,7 @@ describe('a node with the default settings', () => {
 
     it('a content-type other than JSON: 400 naming it', async () => {
       const res = await post({
-        body: JSON.stringify({ type: 'treasury_credit', body: treasuryBody('as-text') }),
+        body: JSON.stringify({ type: 'obs_metric_snapshot', body: entryBody('as-text') }),
         headers: { 'content-type': 'text/plain' },
       });
       expect(res.status).toBe(400);
@@ -768,28 +777,69 @@ describe('a node with the default settings', () => {
     });
 
     it('an unknown receipt type: 404 UNKNOWN_TYPE naming it', async () => {
-      const res = await post({ json: { type: 'treasury_refund', body: treasuryBody('refund') } });
+      const res = await post({ json: { type: 'obs_metric_rollup', body: entryBody('rollup') } });
       expect(res.status).toBe(404);
       const error = await errorOf(res);
       expect(error.code).toBe('UNKNOWN_TYPE');
-      expect(error.message).toContain('treasury_refund');
+      expect(error.message).toContain('obs_metric_rollup');
       unchanged();
     });
 
-    it('a body that breaks the type schema: 400 INVALID_BODY naming body.amount', async () => {
-      const res = await post({
-        json: { type: 'treasury_credit', body: { ...treasuryBody('numeric'), amount: 12.5 } },
-      });
+    it('a body that breaks the type schema: 400 INVALID_BODY naming body.answer_hash', async () => {
+      const compliance = fileBytes(data, COMPLIANCE_FILE);
+      const res = await post(
+        { json: { type: 'oracle_answer', body: answerBody({ answer_hash: 12.5 }) } },
+        '/v1/scrolls/compliance/receipts',
+      );
       expect(res.status).toBe(400);
       const error = await errorOf(res);
       expect(error.code).toBe('INVALID_BODY');
-      expect(error.message).toContain('body.amount');
-      expect(error.evidence).toMatchObject({ field: 'body.amount' });
+      expect(error.message).toContain('body.answer_hash');
+      expect(error.evidence).toMatchObject({ field: 'body.answer_hash', type: 'oracle_answer' });
+      expect(fileBytes(data, COMPLIANCE_FILE).equals(compliance)).toBe(true);
+      unchanged();
+    });
+
+    it('a type its engine alone writes: 400 RESERVED_TYPE, even with a storage:treasury token', async () => {
+      const treasury = fileBytes(data, TREASURY_FILE);
+      const res = await post(
+        { token: treasuryWriter.token, json: { type: 'treasury_credit', body: entryBody('reserved') } },
+        '/v1/scrolls/treasury/receipts',
+      );
+      expect(res.status).toBe(400);
+      const error = await errorOf(res);
+      expect(error.code).toBe('RESERVED_TYPE');
+      expect(error.message).toContain('treasury_credit');
+      expect(error.hint).toContain('vm treasury credit|debit|settle');
+      expect(error.evidence).toEqual({ field: 'type', type: 'treasury_credit' });
+      expect(fileBytes(data, TREASURY_FILE).equals(treasury)).toBe(true);
+      unchanged();
+    });
+
+    it('a batch with one reserved receipt: 400 RESERVED_TYPE, none of it written', async () => {
+      const treasury = fileBytes(data, TREASURY_FILE);
+      const res = await post(
+        {
+          token: treasuryWriter.token,
+          json: {
+            receipts: [
+              { scroll: 'observability', type: 'obs_metric_snapshot', body: entryBody('fine') },
+              { scroll: 'treasury', type: 'treasury_credit', body: entryBody('reserved') },
+            ],
+          },
+        },
+        '/v1/receipts/batch',
+      );
+      expect(res.status).toBe(400);
+      const error = await errorOf(res);
+      expect(error.code).toBe('RESERVED_TYPE');
+      expect(error.message).toContain('treasury_credit');
+      expect(fileBytes(data, TREASURY_FILE).equals(treasury)).toBe(true);
       unchanged();
     });
 
     it('an envelope with an unknown field: 400', async () => {
-      const res = await post({ json: { type: 'treasury_credit', body: treasuryBody('extra'), seq: 7 } });
+      const res = await post({ json: { type: 'obs_metric_snapshot', body: entryBody('extra'), seq: 7 } });
       expect(res.status).toBe(400);
       expect((await errorOf(res)).code).toBe('INVALID_ARGUMENT');
       unchanged();
@@ -797,9 +847,9 @@ describe('a node with the default settings', () => {
 
     it('a batch of 1001: 400, nothing written', async () => {
       const receipts = range(0, 1001).map((i) => ({
-        scroll: 'treasury',
-        type: 'treasury_credit',
-        body: treasuryBody(`too-many-${i}`),
+        scroll: 'observability',
+        type: 'obs_metric_snapshot',
+        body: entryBody(`too-many-${i}`),
       }));
       const res = await post({ json: { receipts } }, '/v1/receipts/batch');
       expect(res.status).toBe(400);
@@ -810,25 +860,30 @@ describe('a node with the default settings', () => {
     });
 
     it('a batch with one bad receipt: 400, none of it written', async () => {
+      const compliance = fileBytes(data, COMPLIANCE_FILE);
       const res = await post(
         {
           json: {
             receipts: [
-              { scroll: 'treasury', type: 'treasury_credit', body: treasuryBody('fine') },
-              { scroll: 'treasury', type: 'treasury_credit', body: { ...treasuryBody('bad'), amount: 1 } },
+              { scroll: 'observability', type: 'obs_metric_snapshot', body: entryBody('fine') },
+              { scroll: 'compliance', type: 'oracle_answer', body: answerBody() },
+              { scroll: 'compliance', type: 'oracle_answer', body: answerBody({ citations_used: 1 }) },
             ],
           },
         },
         '/v1/receipts/batch',
       );
       expect(res.status).toBe(400);
-      expect((await errorOf(res)).code).toBe('INVALID_BODY');
+      const error = await errorOf(res);
+      expect(error.code).toBe('INVALID_BODY');
+      expect(error.evidence).toMatchObject({ field: 'body.citations_used' });
+      expect(fileBytes(data, COMPLIANCE_FILE).equals(compliance)).toBe(true);
       unchanged();
     });
 
     it('an unknown scroll: 404 UNKNOWN_SCROLL', async () => {
       const write = await post(
-        { json: { type: 'treasury_credit', body: treasuryBody('nowhere') } },
+        { json: { type: 'obs_metric_snapshot', body: entryBody('nowhere') } },
         '/v1/scrolls/vault/receipts',
       );
       expect(write.status).toBe(404);
@@ -861,8 +916,8 @@ describe('a node with the default settings', () => {
         '/v1/scrolls/..%2Fkeys%2Fnode.key/receipts/0',
         '/v1/scrolls/../../keys/node.key',
         '/tiles/..%2Fkeys/checkpoint',
-        '/tiles/treasury/tile/..%2F..%2F..%2Fkeys%2Fnode.key',
-        '/tiles/treasury/tile/../../../keys/node.key',
+        '/tiles/observability/tile/..%2F..%2F..%2Fkeys%2Fnode.key',
+        '/tiles/observability/tile/../../../keys/node.key',
         '/v1/engines/drills/status?run=../../keys',
         '/v1/engines/drills/status?run=..%2F..%2Fkeys%2Fnode.key',
         '/v1/engines/drills/status?run=..',
@@ -934,8 +989,8 @@ describe('a node with reads = "token", a 2 KiB body limit and 5 requests a minut
     setHttpConfig(data, { reads: 'token', max_request_bytes: 2048, rate_limit_per_minute: 5 });
     [reader, burst, writer] = await Promise.all([
       createToken(data, ['read'], { subject: 'reader' }),
-      createToken(data, ['read:treasury'], { subject: 'burst' }),
-      createToken(data, ['storage:treasury'], { subject: 'writer' }),
+      createToken(data, ['read:observability'], { subject: 'burst' }),
+      createToken(data, ['storage:observability'], { subject: 'writer' }),
     ]);
     server = await startServer(data);
   });
@@ -960,21 +1015,21 @@ describe('a node with reads = "token", a 2 KiB body limit and 5 requests a minut
     const res = await send(server, '/v1/scrolls', { token: reader.token });
     expect(res.status).toBe(200);
     const scrolls = (await res.json()) as ScrollStatus[];
-    expect(scrolls.map((s) => s.scroll)).toContain('treasury');
+    expect(scrolls.map((s) => s.scroll)).toContain('observability');
     // Health checks stay open.
     expect((await send(server, '/healthz')).status).toBe(200);
   });
 
   it('a body over the configured 2048 bytes: 413 BODY_TOO_LARGE; one under it is appended', async () => {
-    const before = fileBytes(data, TREASURY_FILE);
+    const before = fileBytes(data, OBSERVABILITY_FILE);
     const big = JSON.stringify({
-      type: 'treasury_credit',
-      body: treasuryBody('big', { memo: 'x'.repeat(2100) }),
+      type: 'obs_metric_snapshot',
+      body: entryBody('big', { memo: 'x'.repeat(2100) }),
     });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${writer.token}` };
     // With a declared length, and chunked (counted as it streams).
     for (const extra of [{}, { 'transfer-encoding': 'chunked' }] as Record<string, string>[]) {
-      const res = await rawRequest(server.url, '/v1/scrolls/treasury/receipts', {
+      const res = await rawRequest(server.url, '/v1/scrolls/observability/receipts', {
         method: 'POST',
         headers: { ...headers, ...extra, connection: 'keep-alive' },
         body: big,
@@ -982,11 +1037,11 @@ describe('a node with reads = "token", a 2 KiB body limit and 5 requests a minut
       expect(res.status, JSON.stringify(extra)).toBe(413);
       expect((JSON.parse(res.body) as { error: ApiError }).error.code).toBe('BODY_TOO_LARGE');
     }
-    expect(fileBytes(data, TREASURY_FILE).equals(before)).toBe(true);
+    expect(fileBytes(data, OBSERVABILITY_FILE).equals(before)).toBe(true);
 
-    const small = await send(server, '/v1/scrolls/treasury/receipts', {
+    const small = await send(server, '/v1/scrolls/observability/receipts', {
       token: writer.token,
-      json: { type: 'treasury_credit', body: treasuryBody('small', { memo: 'x'.repeat(1500) }) },
+      json: { type: 'obs_metric_snapshot', body: entryBody('small', { memo: 'x'.repeat(1500) }) },
     });
     expect(small.status).toBe(201);
   });
@@ -995,7 +1050,7 @@ describe('a node with reads = "token", a 2 KiB body limit and 5 requests a minut
     const statuses: number[] = [];
     let last: Response | undefined;
     for (let i = 0; i < 6; i++) {
-      last = await send(server, '/v1/scrolls/treasury', { token: burst.token });
+      last = await send(server, '/v1/scrolls/observability', { token: burst.token });
       statuses.push(last.status);
       if (i < 5) await last.body?.cancel();
     }
@@ -1003,7 +1058,7 @@ describe('a node with reads = "token", a 2 KiB body limit and 5 requests a minut
     const error = await errorOf(last!);
     expect(error.code).toBe('RATE_LIMITED');
     expect(error.evidence?.retryAfterMs).toBeGreaterThan(0);
-    expect((await send(server, '/v1/scrolls/treasury', { token: reader.token })).status).toBe(200);
+    expect((await send(server, '/v1/scrolls/observability', { token: reader.token })).status).toBe(200);
   });
 
   it('requests with bad tokens are rate limited too (and stop being receipted)', async () => {
@@ -1012,7 +1067,7 @@ describe('a node with reads = "token", a 2 KiB body limit and 5 requests a minut
     const before = decisions(data).length;
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await send(server, '/v1/scrolls/treasury', { token: forged });
+      const res = await send(server, '/v1/scrolls/observability', { token: forged });
       statuses.push(res.status);
       await res.body?.cancel();
     }
@@ -1035,9 +1090,9 @@ describe('a node with reads = "token", a 2 KiB body limit and 5 requests a minut
 async function appendOnce(server: RunningServer, token: string, id: string): Promise<Receipt | undefined> {
   let res: Response;
   try {
-    res = await send(server, '/v1/scrolls/treasury/receipts', {
+    res = await send(server, '/v1/scrolls/observability/receipts', {
       token,
-      json: { type: 'treasury_credit', body: treasuryBody(id), tags: ['load'] },
+      json: { type: 'obs_metric_snapshot', body: entryBody(id), tags: ['load'] },
     });
   } catch {
     return undefined; // refused connection or reset: never acknowledged
@@ -1048,18 +1103,18 @@ async function appendOnce(server: RunningServer, token: string, id: string): Pro
 
 /** Every acknowledged receipt is in the scroll at its seq, byte for byte what the client was told. */
 function expectAcknowledgedPresent(data: string, acked: readonly Receipt[]): void {
-  const receipts = readReceipts(join(data, TREASURY_FILE));
+  const receipts = readReceipts(join(data, OBSERVABILITY_FILE));
   expect(new Set(seqs(acked)).size).toBe(acked.length);
   for (const receipt of acked) expect(receipts[receipt.seq]).toEqual(receipt);
   receipts.forEach((r, i) => expect(r.seq).toBe(i));
 }
 
 async function expectVerifiedAndCheckpointed(data: string): Promise<void> {
-  const verify = await vmAsync(['verify', 'treasury'], { data });
+  const verify = await vmAsync(['verify', 'observability'], { data });
   expect(verify.status, verify.stderr).toBe(0);
-  const [row] = vmJson<ScrollStatus[]>(['root', 'treasury'], { data });
-  const lines = fileLines(data, TREASURY_FILE).length;
-  expect(row).toMatchObject({ scroll: 'treasury', size: lines, checkpointSize: lines });
+  const [row] = vmJson<ScrollStatus[]>(['root', 'observability'], { data });
+  const lines = fileLines(data, OBSERVABILITY_FILE).length;
+  expect(row).toMatchObject({ scroll: 'observability', size: lines, checkpointSize: lines });
 }
 
 describe('SIGTERM while appends are in flight', () => {
@@ -1074,7 +1129,7 @@ describe('SIGTERM while appends are in flight', () => {
     const data = join(tmp.dir, 'data');
     const init = await vmAsync(['init', '--name', NODE_NAME], { data });
     expect(init.status, init.stderr).toBe(0);
-    const { token } = await createToken(data, ['storage:treasury']);
+    const { token } = await createToken(data, ['storage:observability']);
     const server = await startServer(data);
     try {
       let answered = 0;
@@ -1117,7 +1172,7 @@ describe('SIGKILL while appends are in flight', () => {
     const data = join(tmp.dir, 'data');
     const init = await vmAsync(['init', '--name', NODE_NAME], { data });
     expect(init.status, init.stderr).toBe(0);
-    const { token } = await createToken(data, ['storage:treasury']);
+    const { token } = await createToken(data, ['storage:observability']);
     const server = await startServer(data);
     const acked: Receipt[] = [];
     let killed = false;
@@ -1153,7 +1208,7 @@ describe('SIGKILL while appends are in flight', () => {
     try {
       const after = await appendOnce(restarted, token, 'after-restart');
       expect(after!.seq).toBeGreaterThanOrEqual(acked.length);
-      const stream = await send(restarted, '/v1/scrolls/treasury/receipts', {
+      const stream = await send(restarted, '/v1/scrolls/observability/receipts', {
         headers: { accept: 'application/x-ndjson' },
       });
       const served = (await stream.text())
@@ -1162,7 +1217,7 @@ describe('SIGKILL while appends are in flight', () => {
         .map((l) => JSON.parse(l) as Receipt);
       expect(seqs(served)).toEqual(range(0, after!.seq + 1));
       for (const receipt of acked) expect(served[receipt.seq]).toEqual(receipt);
-      await waitForCheckpoint(restarted, 'treasury', after!.seq + 1);
+      await waitForCheckpoint(restarted, 'observability', after!.seq + 1);
     } finally {
       expect(await restarted.stop(), restarted.stderr()).toEqual({ code: 0, signal: null });
     }
@@ -1176,7 +1231,7 @@ describe('SIGKILL while appends are in flight', () => {
     expect(init.status, init.stderr).toBe(0);
     // One receipt through the CLI: JSONL, sidecar and checkpoint all at size 1.
     const emit = await vmAsync(
-      ['emit', 'treasury', 'treasury_credit', '--body', JSON.stringify(treasuryBody('e-0'))],
+      ['emit', 'observability', 'obs_metric_snapshot', '--body', JSON.stringify(entryBody('e-0'))],
       {
         data,
       },
@@ -1189,20 +1244,24 @@ describe('SIGKILL while appends are in flight', () => {
       .map(
         (seq) =>
           sealDraft(
-            validateDraft({ scroll: 'treasury', type: 'treasury_credit', body: treasuryBody(`e-${seq}`) }),
+            validateDraft({
+              scroll: 'observability',
+              type: 'obs_metric_snapshot',
+              body: entryBody(`e-${seq}`),
+            }),
             seq,
             ts,
             did,
           ).line,
       )
       .join('\n');
-    appendFileSync(join(data, TREASURY_FILE), `${tail}\n`);
+    appendFileSync(join(data, OBSERVABILITY_FILE), `${tail}\n`);
 
     const server = await startServer(data);
     try {
       await sleep(1_500); // the publisher has run at least once
-      const status = await json<ScrollStatus>(server, '/v1/scrolls/treasury');
-      const last = await send(server, '/v1/scrolls/treasury/receipts/2');
+      const status = await json<ScrollStatus>(server, '/v1/scrolls/observability');
+      const last = await send(server, '/v1/scrolls/observability/receipts/2');
       expect({ size: status.size, last: last.status }).toEqual({ size: 3, last: 200 });
     } finally {
       expect(await server.stop()).toEqual({ code: 0, signal: null });

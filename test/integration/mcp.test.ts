@@ -14,13 +14,14 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  OBSERVABILITY_FILE,
   VM_BIN,
-  TREASURY_FILE,
+  answerBody,
   assertBuilt,
+  entryBody,
   initNode,
   makeTempDir,
   readReceipts,
-  treasuryBody,
   vm,
   vmAsync,
   vmJson,
@@ -44,9 +45,10 @@ const tmp = makeTempDir('mcp');
 const data = join(tmp.dir, 'data');
 const clients: Client[] = [];
 
-function issueToken(grant: string, subject = 'agent'): { token: string; id: string } {
+function issueToken(grants: string | readonly string[], subject = 'agent'): { token: string; id: string } {
+  const grantArgs = (typeof grants === 'string' ? [grants] : grants).flatMap((g) => ['--grant', g]);
   const issued = vmJson<{ token: string; claims: { id: string } }>(
-    ['token', 'create', '--subject', subject, '--grant', grant, '--expires', '1h'],
+    ['token', 'create', '--subject', subject, ...grantArgs, '--expires', '1h'],
     { data },
   );
   return { token: issued.token, id: issued.claims.id };
@@ -127,8 +129,10 @@ async function failure(client: Client, name: string, args: Record<string, unknow
   return text(result);
 }
 
+const IDENTITY_FILE = 'receipts/identity/identity_events.jsonl';
+
 function authzDenials(): Record<string, unknown>[] {
-  return readReceipts(join(data, 'receipts/identity/identity_events.jsonl'))
+  return readReceipts(join(data, IDENTITY_FILE))
     .filter((r) => r.type === 'identity_authz_decision')
     .map((r) => r.body as Record<string, unknown>);
 }
@@ -143,7 +147,15 @@ beforeAll(async () => {
     ['e-2', 'q4'],
   ] as const) {
     const r = vm(
-      ['emit', 'treasury', 'treasury_credit', '--body', JSON.stringify(treasuryBody(id)), '--tags', tags],
+      [
+        'emit',
+        'observability',
+        'obs_metric_snapshot',
+        '--body',
+        JSON.stringify(entryBody(id)),
+        '--tags',
+        tags,
+      ],
       {
         data,
       },
@@ -205,34 +217,36 @@ describe('MCP server over stdio', () => {
 
   it('receipts_search finds receipts emitted with the CLI, by type, tag and body field', async () => {
     const all = await ok<Receipt[]>(anonymous, 'receipts_search', {
-      scroll: 'treasury',
-      type: ['treasury_credit'],
+      scroll: 'observability',
+      type: ['obs_metric_snapshot'],
     });
     expect(all.map((r) => r.body.entry_id)).toEqual(['e-0', 'e-1', 'e-2']);
     const q4 = await ok<Receipt[]>(anonymous, 'receipts_search', {
-      scroll: 'treasury',
+      scroll: 'observability',
       tag: ['q4'],
       reverse: true,
     });
     expect(q4.map((r) => r.seq)).toEqual([2, 1]);
     const one = await ok<Receipt[]>(anonymous, 'receipts_search', {
-      scroll: 'Treasury',
+      scroll: 'Observability',
       where: { entry_id: 'e-1', amount: '12.50' },
       from: '2000-01-01',
       to: new Date(Date.now() + 60_000).toISOString(),
       limit: 1,
     });
     expect(one.map((r) => r.seq)).toEqual([1]);
-    const structured = await call(anonymous, 'receipts_search', { scroll: 'treasury', limit: 1 });
+    const structured = await call(anonymous, 'receipts_search', { scroll: 'observability', limit: 1 });
     expect((structured.structuredContent as { result: Receipt[] }).result).toHaveLength(1);
   });
 
   it('scroll_roots matches vm root', async () => {
-    const [treasury] = await ok<
-      Array<{ scroll: string; size: number; root: string; checkpointSize: number }>
-    >(anonymous, 'scroll_roots', { scroll: 'treasury' });
-    const cli = vmJson<Array<{ root: string }>>(['root', 'treasury'], { data });
-    expect(treasury).toMatchObject({ scroll: 'treasury', size: 3, root: cli[0]!.root, checkpointSize: 3 });
+    const [row] = await ok<Array<{ scroll: string; size: number; root: string; checkpointSize: number }>>(
+      anonymous,
+      'scroll_roots',
+      { scroll: 'observability' },
+    );
+    const cli = vmJson<Array<{ root: string }>>(['root', 'observability'], { data });
+    expect(row).toMatchObject({ scroll: 'observability', size: 3, root: cli[0]!.root, checkpointSize: 3 });
     const every = await ok<unknown[]>(anonymous, 'scroll_roots', {});
     expect(every.length).toBeGreaterThan(10);
   });
@@ -242,20 +256,20 @@ describe('MCP server over stdio', () => {
       anonymous,
       'checkpoint',
       {
-        scroll: 'treasury',
+        scroll: 'observability',
       },
     );
     expect(cp.size).toBe(3);
-    expect(cp.origin).toMatch(/\/treasury$/);
+    expect(cp.origin).toMatch(/\/observability$/);
     expect(cp.note).toContain(cp.root);
     const c = await ok<{ oldSize: number; newSize: number; newRoot: string; proof: string[] }>(
       anonymous,
       'consistency_proof',
-      { scroll: 'treasury', old_size: 1 },
+      { scroll: 'observability', old_size: 1 },
     );
     expect(c).toMatchObject({ oldSize: 1, newSize: 3, newRoot: cp.root });
     expect(c.proof.length).toBeGreaterThan(0);
-    expect(await failure(anonymous, 'consistency_proof', { scroll: 'treasury', old_size: 9 })).toMatch(
+    expect(await failure(anonymous, 'consistency_proof', { scroll: 'observability', old_size: 9 })).toMatch(
       /^error\[SEQ_OUT_OF_RANGE\]/,
     );
   });
@@ -265,7 +279,7 @@ describe('MCP server over stdio', () => {
       anonymous,
       'proof_bundle',
       {
-        scroll: 'treasury',
+        scroll: 'observability',
         seq: 1,
       },
     );
@@ -273,7 +287,7 @@ describe('MCP server over stdio', () => {
     const verified = await ok<{ ok: boolean; scroll: string; seq: number }>(anonymous, 'verify_bundle', {
       bundle,
     });
-    expect(verified).toMatchObject({ ok: true, scroll: 'treasury', seq: 1 });
+    expect(verified).toMatchObject({ ok: true, scroll: 'observability', seq: 1 });
 
     const file = join(tmp.dir, 'bundle.json');
     writeFileSync(file, bundle);
@@ -291,9 +305,9 @@ describe('MCP server over stdio', () => {
   it('refuses emit_receipt without a token, and records the refusal in the Identity scroll', async () => {
     const before = authzDenials().length;
     const refused = await failure(anonymous, 'emit_receipt', {
-      scroll: 'treasury',
-      type: 'treasury_credit',
-      body: treasuryBody('anon'),
+      scroll: 'observability',
+      type: 'obs_metric_snapshot',
+      body: entryBody('anon'),
     });
     expect(refused).toMatch(/^error\[UNAUTHENTICATED\]: .*\n {2}hint: /);
     const denials = authzDenials();
@@ -303,21 +317,29 @@ describe('MCP server over stdio', () => {
       action: 'mcp emit_receipt',
       code: 'UNAUTHENTICATED',
       origin: 'mcp stdio',
-      required: 'storage:treasury',
+      required: 'storage:observability',
     });
-    expect(readReceipts(join(data, TREASURY_FILE))).toHaveLength(3);
+    expect(readReceipts(join(data, OBSERVABILITY_FILE))).toHaveLength(3);
   });
 
-  it('appends with a storage:treasury token, and refuses other scrolls and engine writes', async () => {
-    const agent = await connect(issueToken('storage:treasury').token);
+  it('appends with a storage token, and refuses other scrolls and engine writes', async () => {
+    const agent = await connect(issueToken(['storage:observability', 'storage:compliance']).token);
     const receipt = await ok<Receipt & { checkpointSize: number }>(agent, 'emit_receipt', {
-      scroll: 'treasury',
-      type: 'treasury_credit',
-      body: treasuryBody('e-3'),
+      scroll: 'observability',
+      type: 'obs_metric_snapshot',
+      body: entryBody('e-3'),
       tags: ['agent'],
     });
-    expect(receipt).toMatchObject({ seq: 3, type: 'treasury_credit', tags: ['agent'], checkpointSize: 4 });
-    const found = await ok<Receipt[]>(anonymous, 'receipts_search', { scroll: 'treasury', tag: ['agent'] });
+    expect(receipt).toMatchObject({
+      seq: 3,
+      type: 'obs_metric_snapshot',
+      tags: ['agent'],
+      checkpointSize: 4,
+    });
+    const found = await ok<Receipt[]>(anonymous, 'receipts_search', {
+      scroll: 'observability',
+      tag: ['agent'],
+    });
     expect(found.map((r) => r.body.entry_id)).toEqual(['e-3']);
 
     expect(
@@ -332,23 +354,53 @@ describe('MCP server over stdio', () => {
     );
     // A bad body is the ledger's refusal, after authorization.
     expect(
-      await failure(agent, 'emit_receipt', { scroll: 'treasury', type: 'treasury_credit', body: {} }),
-    ).toMatch(/^error\[INVALID_BODY\]/);
+      await failure(agent, 'emit_receipt', { scroll: 'compliance', type: 'oracle_answer', body: {} }),
+    ).toMatch(/^error\[INVALID_BODY\]: body\.question/);
+    expect(
+      await failure(agent, 'emit_receipt', {
+        scroll: 'compliance',
+        type: 'oracle_answer',
+        body: answerBody({ citations_used: 'policy/retention.md' }),
+      }),
+    ).toMatch(/^error\[INVALID_BODY\]: body\.citations_used/);
+    expect(readReceipts(join(data, 'receipts/compliance/oracle_answers.jsonl'))).toHaveLength(0);
+  });
+
+  it('refuses emit_receipt of a type its engine alone writes (RESERVED_TYPE), even with storage on it', async () => {
+    const agent = await connect(issueToken(['storage:identity', 'storage:treasury']).token);
+    const identityBefore = readReceipts(join(data, IDENTITY_FILE));
+    const refused = await failure(agent, 'emit_receipt', {
+      scroll: 'identity',
+      type: 'identity_did_create',
+      body: { did: 'did:vm:human:mallory' },
+    });
+    expect(refused).toMatch(
+      /^error\[RESERVED_TYPE\]: identity_did_create receipts cannot be appended directly\n {2}hint: .*Identity engine/,
+    );
+    expect(
+      await failure(agent, 'emit_receipt', {
+        scroll: 'treasury',
+        type: 'treasury_credit',
+        body: entryBody('reserved'),
+      }),
+    ).toMatch(/^error\[RESERVED_TYPE\]: treasury_credit /);
+    expect(readReceipts(join(data, IDENTITY_FILE))).toEqual(identityBefore);
+    expect(readReceipts(join(data, 'receipts/treasury/treasury_events.jsonl'))).toHaveLength(0);
   });
 
   it('stops honouring a token revoked during the session, within a second', async () => {
-    const { token, id } = issueToken('storage:treasury');
+    const { token, id } = issueToken('storage:observability');
     const agent = await connect(token);
     expect(vm(['token', 'revoke', id, '--reason', 'test'], { data }).status).toBe(0);
     // A checked token is trusted for one second before its revocation is looked up again.
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const args = { scroll: 'treasury', type: 'treasury_credit', body: treasuryBody('late') };
+    const args = { scroll: 'observability', type: 'obs_metric_snapshot', body: entryBody('late') };
     expect(await failure(agent, 'emit_receipt', args)).toMatch(/^error\[TOKEN_REVOKED\]/);
     expect(authzDenials().at(-1)).toMatchObject({ action: 'mcp emit_receipt', code: 'TOKEN_REVOKED' });
   });
 
   it('refuses to start with a revoked token: exit 7, the error on stderr, nothing on stdout', () => {
-    const { token, id } = issueToken('storage:treasury');
+    const { token, id } = issueToken('storage:observability');
     expect(vm(['token', 'revoke', id, '--reason', 'test'], { data }).status).toBe(0);
     const run = spawnSync(process.execPath, MCP_ARGS(data), {
       encoding: 'utf8',
@@ -385,18 +437,20 @@ describe('MCP server over stdio', () => {
   });
 
   it('names the field of bad input, and the scroll of an unknown one', async () => {
-    expect(await failure(anonymous, 'receipts_search', { scroll: 'treasury', limit: 0 })).toMatch(/limit/);
-    expect(await failure(anonymous, 'receipts_search', { scroll: 'treasury', where: { 'a b': 1 } })).toMatch(
-      /where/,
+    expect(await failure(anonymous, 'receipts_search', { scroll: 'observability', limit: 0 })).toMatch(
+      /limit/,
     );
-    expect(await failure(anonymous, 'receipts_search', { scroll: 'treasury', from: '2026-02-30' })).toMatch(
-      /from/,
-    );
+    expect(
+      await failure(anonymous, 'receipts_search', { scroll: 'observability', where: { 'a b': 1 } }),
+    ).toMatch(/where/);
+    expect(
+      await failure(anonymous, 'receipts_search', { scroll: 'observability', from: '2026-02-30' }),
+    ).toMatch(/from/);
     expect(await failure(anonymous, 'remembrancer_list', { what: 'everything' })).toMatch(/what/);
     expect(await failure(anonymous, 'receipts_search', { scroll: 'nope' })).toMatch(
       /^error\[UNKNOWN_SCROLL\]/,
     );
-    expect(await failure(anonymous, 'receipts_search', { scroll: 'treasury', type: ['nope'] })).toMatch(
+    expect(await failure(anonymous, 'receipts_search', { scroll: 'observability', type: ['nope'] })).toMatch(
       /^error\[UNKNOWN_TYPE\]/,
     );
   });
@@ -422,7 +476,7 @@ describe('MCP server over stdio', () => {
         jsonrpc: '2.0',
         id: 2,
         method: 'tools/call',
-        params: { name: 'proof_bundle', arguments: { scroll: 'treasury', seq: 0 } },
+        params: { name: 'proof_bundle', arguments: { scroll: 'observability', seq: 0 } },
       },
     ];
     child.stdin.end(messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
@@ -454,30 +508,30 @@ describe('MCP over streamable HTTP at /mcp of vm serve', () => {
     const names = (await anonymous.listTools()).tools.map((t) => t.name);
     expect(names).toEqual(expect.arrayContaining(['receipts_search', 'emit_receipt', 'drills_query']));
     expect(names).not.toContain('drills_plan');
-    const found = await call(anonymous, 'receipts_search', { scroll: 'treasury', limit: 1 });
+    const found = await call(anonymous, 'receipts_search', { scroll: 'observability', limit: 1 });
     expect(found.isError).toBeUndefined();
     const refused = await call(anonymous, 'emit_receipt', {
-      scroll: 'treasury',
-      type: 'treasury_credit',
-      body: treasuryBody('mcp-http-0'),
+      scroll: 'observability',
+      type: 'obs_metric_snapshot',
+      body: entryBody('mcp-http-0'),
     });
     expect(refused.isError).toBe(true);
     expect(JSON.stringify(refused.content)).toContain('UNAUTHENTICATED');
 
-    const { token } = issueToken('storage:treasury');
+    const { token } = issueToken('storage:observability');
     const writer = await connectHttpHere(token);
-    const before = readReceipts(join(data, TREASURY_FILE)).length;
+    const before = readReceipts(join(data, OBSERVABILITY_FILE)).length;
     const appended = await call(writer, 'emit_receipt', {
-      scroll: 'treasury',
-      type: 'treasury_credit',
-      body: treasuryBody('mcp-http-1'),
+      scroll: 'observability',
+      type: 'obs_metric_snapshot',
+      body: entryBody('mcp-http-1'),
     });
     expect(appended.isError, JSON.stringify(appended.content)).toBeUndefined();
-    expect(readReceipts(join(data, TREASURY_FILE))).toHaveLength(before + 1);
+    expect(readReceipts(join(data, OBSERVABILITY_FILE))).toHaveLength(before + 1);
   });
 
   it('refuses a forged bearer token before serving anything', async () => {
-    const { token } = issueToken('storage:treasury');
+    const { token } = issueToken('storage:observability');
     // A character well inside the signature: the last one also carries padding bits.
     const at = token.length - 10;
     const forged = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO, assertBuilt, makeTempDir, treasuryBody } from '../helpers/vm.js';
+import { REPO, assertBuilt, entryBody, makeTempDir } from '../helpers/vm.js';
 
 assertBuilt();
 
@@ -36,9 +36,9 @@ describe('emit across scrolls', () => {
     try {
       const drafts = [
         { scroll: 'mesh', type: 'mesh_node_join', body: { node_id: 'n-0' } },
-        { scroll: 'treasury', type: 'treasury_credit', body: treasuryBody('t-1') },
+        { scroll: 'treasury', type: 'treasury_credit', body: entryBody('t-1') },
         { scroll: 'mesh', type: 'mesh_node_join', body: { node_id: 'n-2' } },
-        { scroll: 'treasury', type: 'treasury_credit', body: treasuryBody('t-3') },
+        { scroll: 'treasury', type: 'treasury_credit', body: entryBody('t-3') },
       ];
       const appended = await ledger.emit(drafts);
       expect(appended.map((a) => [a.receipt.scroll, a.receipt.seq])).toEqual([
@@ -62,7 +62,7 @@ describe('reading right after an acknowledged append, in the same process', () =
     try {
       for (let i = 0; i < 25; i++) {
         const [appended] = await ledger.emit([
-          { scroll: 'treasury', type: 'treasury_credit', body: treasuryBody(`r${i}`) },
+          { scroll: 'treasury', type: 'treasury_credit', body: entryBody(`r${i}`) },
         ]);
         const seq = appended!.receipt.seq;
         expect(seq).toBe(i);

@@ -1,5 +1,5 @@
 /**
- * Tampering with a 1,000-receipt treasury scroll. Every edit of the JSONL — one byte in a body, a
+ * Tampering with a 1,000-receipt observability scroll. Every edit of the JSONL — one byte in a body, a
  * timestamp or a root hash, a deleted, swapped or appended line, a truncation — makes `vm verify`
  * exit 4 with the first finding naming the first altered line. A writer checks only what is cheap
  * on every open — the file's length and its last recorded line — and refuses to append when those
@@ -10,14 +10,14 @@ import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  TREASURY_FILE,
+  OBSERVABILITY_FILE,
   assertBuilt,
+  entryBody,
   initNode,
   jsonError,
   makeTempDir,
   runWorker,
   sha256File,
-  treasuryBody,
   vm,
   vmAsync,
   writeWorker,
@@ -26,7 +26,7 @@ import {
 assertBuilt();
 
 const N = 1000;
-const CHECKPOINT_FILE = 'receipts/treasury/checkpoint';
+const CHECKPOINT_FILE = 'receipts/observability/checkpoint';
 /** The errors a writer may refuse an altered scroll with. */
 const REFUSALS = ['SIDECAR_MISMATCH', 'LINE_CORRUPT', 'CONSISTENCY_MISMATCH', 'SEQ_MISMATCH'];
 
@@ -63,7 +63,7 @@ beforeAll(async () => {
     prefix: 't',
   });
   if (acks.length !== N) throw new Error(`worker acknowledged ${acks.length} receipts`);
-  const checkpoint = vm(['checkpoint', 'treasury'], { data: template });
+  const checkpoint = vm(['checkpoint', 'observability'], { data: template });
   if (checkpoint.status !== 0) throw new Error(checkpoint.stderr);
 });
 afterAll(() => tmp.remove());
@@ -76,10 +76,10 @@ function copyOfTemplate(): string {
 }
 
 async function verifyJson(data: string): Promise<{ status: number; report: ScrollReport }> {
-  const result = await vmAsync(['--format', 'json', 'verify', 'treasury'], { data });
+  const result = await vmAsync(['--format', 'json', 'verify', 'observability'], { data });
   const parsed = JSON.parse(result.stdout) as { ok: boolean; scrolls: ScrollReport[] };
   if (parsed.scrolls.length !== 1 || parsed.ok !== parsed.scrolls[0]!.ok) {
-    throw new Error(`unexpected vm verify treasury output: ${result.stdout}`);
+    throw new Error(`unexpected vm verify observability output: ${result.stdout}`);
   }
   return { status: result.status, report: parsed.scrolls[0]! };
 }
@@ -196,11 +196,13 @@ const VARIANTS: Variant[] = [
 ];
 
 function emitAfterTamper(data: string) {
-  const body = JSON.stringify(treasuryBody('after-tamper'));
-  return vmAsync(['--format', 'json', 'emit', 'treasury', 'treasury_credit', '--body', body], { data });
+  const body = JSON.stringify(entryBody('after-tamper'));
+  return vmAsync(['--format', 'json', 'emit', 'observability', 'obs_metric_snapshot', '--body', body], {
+    data,
+  });
 }
 
-describe('a 1,000-receipt treasury scroll', () => {
+describe('a 1,000-receipt observability scroll', () => {
   it('verifies before anyone touches it', async () => {
     const { status, report } = await verifyJson(template);
     expect(status).toBe(0);
@@ -212,7 +214,7 @@ describe('a 1,000-receipt treasury scroll', () => {
       tornBytes: 0,
       findings: [],
     });
-    const deep = vm(['verify', 'treasury', '--deep'], { data: template });
+    const deep = vm(['verify', 'observability', '--deep'], { data: template });
     expect(deep.status, deep.stdout).toBe(0);
   });
 
@@ -223,7 +225,7 @@ describe('a 1,000-receipt treasury scroll', () => {
         expect,
       }) => {
         const data = copyOfTemplate();
-        const file = join(data, TREASURY_FILE);
+        const file = join(data, OBSERVABILITY_FILE);
         const before = sha256File(file);
         variant.tamper(file);
         expect(sha256File(file)).not.toBe(before);
@@ -244,7 +246,7 @@ describe('a 1,000-receipt treasury scroll', () => {
           expect,
         }) => {
           const data = copyOfTemplate();
-          const file = join(data, TREASURY_FILE);
+          const file = join(data, OBSERVABILITY_FILE);
           variant.tamper(file);
           const scroll = sha256File(file);
           const checkpoint = sha256File(join(data, CHECKPOINT_FILE));
@@ -260,13 +262,13 @@ describe('a 1,000-receipt treasury scroll', () => {
         }) => {
           const data = copyOfTemplate();
           const original = copyOfTemplate();
-          variant.tamper(join(data, TREASURY_FILE));
+          variant.tamper(join(data, OBSERVABILITY_FILE));
           expect((await emitAfterTamper(data)).status).toBe(0);
           // The same append on an untouched copy gives the same tree, apart from the new line.
-          const reference = vm(['--format', 'json', 'consistency', 'treasury', String(N)], {
+          const reference = vm(['--format', 'json', 'consistency', 'observability', String(N)], {
             data: original,
           });
-          const after = vm(['--format', 'json', 'consistency', 'treasury', String(N)], { data });
+          const after = vm(['--format', 'json', 'consistency', 'observability', String(N)], { data });
           expect(JSON.parse(after.stdout).oldRoot).toBe(JSON.parse(reference.stdout).oldRoot);
           const { status, report } = await verifyJson(data);
           expect(status).toBe(4);
@@ -278,10 +280,10 @@ describe('a 1,000-receipt treasury scroll', () => {
 
   it('verify in human form says FAIL and names the line', () => {
     const data = copyOfTemplate();
-    VARIANTS[0]!.tamper(join(data, TREASURY_FILE));
-    const result = vm(['verify', 'treasury'], { data });
+    VARIANTS[0]!.tamper(join(data, OBSERVABILITY_FILE));
+    const result = vm(['verify', 'observability'], { data });
     expect(result.status).toBe(4);
-    expect(result.stdout).toMatch(/^FAIL treasury: 1000 receipts, root [0-9a-f]{64}\n/);
+    expect(result.stdout).toMatch(/^FAIL observability: 1000 receipts, root [0-9a-f]{64}\n/);
     expect(result.stdout).toContain('LINE_CORRUPT: line 137 (seq 136)');
     // `vm verify` with no scroll checks them all, and fails as a whole.
     const all = vm(['verify'], { data });
@@ -292,11 +294,11 @@ describe('a 1,000-receipt treasury scroll', () => {
   it('an unfinished line after every acknowledged one is not tampering: ok, with a note', async () => {
     const data = copyOfTemplate();
     const torn = '{"body":{"entry_id":"half-writ';
-    appendFileSync(join(data, TREASURY_FILE), torn);
+    appendFileSync(join(data, OBSERVABILITY_FILE), torn);
     const { status, report } = await verifyJson(data);
     expect(status).toBe(0);
     expect(report).toMatchObject({ ok: true, lines: N, recorded: N, tornBytes: torn.length, findings: [] });
-    const human = vm(['verify', 'treasury'], { data });
+    const human = vm(['verify', 'observability'], { data });
     expect(human.status).toBe(0);
     expect(human.stdout).toContain(`note: an unfinished last line of ${torn.length} bytes`);
   });

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScrollVerification, VerifyOptions } from '../../src/ledger/verify.js';
-import { REPO, TREASURY_FILE, assertBuilt, makeTempDir, treasuryBody } from '../helpers/vm.js';
+import { OBSERVABILITY_FILE, REPO, assertBuilt, entryBody, makeTempDir } from '../helpers/vm.js';
 
 assertBuilt();
 
@@ -36,7 +36,7 @@ const data = join(temp.dir, 'data');
 async function verify(workerThresholdBytes: number): Promise<ScrollVerification> {
   const ledger = dist.ledger.Ledger.open(data);
   try {
-    return await dist.verify.verifyScroll(ledger, dist.scrolls.getScroll('treasury'), {
+    return await dist.verify.verifyScroll(ledger, dist.scrolls.getScroll('observability'), {
       workerThresholdBytes,
     });
   } finally {
@@ -48,12 +48,12 @@ beforeAll(async () => {
   await dist.init.initDataDir(data, 'vault-01');
   const ledger = dist.ledger.Ledger.open(data);
   const drafts = Array.from({ length: 777 }, (_, i) => ({
-    scroll: 'treasury',
-    type: 'treasury_credit',
-    body: treasuryBody(`w${i}`),
+    scroll: 'observability',
+    type: 'obs_metric_snapshot',
+    body: entryBody(`w${i}`),
   }));
   await ledger.emit(drafts);
-  await ledger.publish('treasury');
+  await ledger.publish('observability');
   await ledger.close();
 });
 
@@ -67,7 +67,7 @@ describe('verify on a worker thread', () => {
   });
 
   it('names a damaged sidecar node', async () => {
-    const level2 = join(data, 'index/treasury/level-2.bin');
+    const level2 = join(data, 'index/observability/level-2.bin');
     const original = readFileSync(level2);
     const damaged = Buffer.from(original);
     damaged[5 * 32 + 7]! ^= 0x01;
@@ -86,7 +86,7 @@ describe('verify on a worker thread', () => {
   });
 
   it('names an altered line', async () => {
-    const file = join(data, TREASURY_FILE);
+    const file = join(data, OBSERVABILITY_FILE);
     const original = readFileSync(file, 'utf8');
     const lines = original.split('\n');
     lines[300] = lines[300]!.replace('"ts":"2', '"ts":"3');

@@ -6,6 +6,7 @@
 import autocannon from 'autocannon';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getScroll } from '../../core/scrolls/index.js';
 import type { Benchmark, BenchContext } from '../context.js';
 import {
   createBenchToken,
@@ -20,6 +21,8 @@ import { withTempDir } from '../temp.js';
 
 const CONNECTIONS = 32;
 const BATCH = 100;
+/** A scroll the generic append path accepts (Treasury's types are written by its engine only). */
+const SCROLL = 'observability';
 
 interface Load {
   /** Requests per second answered 2xx. */
@@ -30,7 +33,7 @@ interface Load {
 
 function entry(i: number) {
   return {
-    type: 'treasury_credit',
+    type: 'obs_metric_snapshot',
     body: { entry_id: `bench-${i}`, account: 'ops', amount: '12.50', currency: 'EUR', memo: 'load' },
     tags: ['bench'],
   };
@@ -116,13 +119,13 @@ function rows(
 /** Appends from several loops, SIGKILLs the node mid-load, and checks every acknowledged receipt. */
 async function killUnderLoad(data: string, token: string, name: string): Promise<BenchRow> {
   const node = await startNodeProcess(data);
-  const before = Number(JSON.parse(vmSync(data, ['--format', 'json', 'root', 'treasury']))[0].size);
+  const before = Number(JSON.parse(vmSync(data, ['--format', 'json', 'root', SCROLL]))[0].size);
   const acked = new Map<number, string>();
   let stop = false;
   let i = 1_000_000;
   const loop = async () => {
     while (!stop) {
-      const response = await fetch(`${node.url}/v1/scrolls/treasury/receipts`, {
+      const response = await fetch(`${node.url}/v1/scrolls/${SCROLL}/receipts`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify(entry(i++)),
@@ -141,8 +144,8 @@ async function killUnderLoad(data: string, token: string, name: string): Promise
   stop = true;
   await Promise.all(loops);
   const seconds = (performance.now() - started) / 1000;
-  const verify = JSON.parse(vmSync(data, ['--format', 'json', 'verify', 'treasury'])) as { ok: boolean };
-  const lines = readFileSync(join(data, 'receipts/treasury/treasury_events.jsonl'), 'utf8').split('\n');
+  const verify = JSON.parse(vmSync(data, ['--format', 'json', 'verify', SCROLL])) as { ok: boolean };
+  const lines = readFileSync(join(data, getScroll(SCROLL).file), 'utf8').split('\n');
   const missing = [...acked].filter(([seq, hash]) => !lines[seq]?.includes(`"root_hash":"${hash}"`));
   const rate = acked.size / seconds;
   return makeRow({
@@ -176,7 +179,7 @@ export const httpAppend: Benchmark = {
           'rate_limit_per_minute = 10000000',
         ),
       );
-      const token = createBenchToken(data, 'bench', 'storage:treasury');
+      const token = createBenchToken(data, 'bench', `storage:${SCROLL}`);
       const servers = { node: await startNodeProcess(data), bare: await startBareServer() };
       const result: BenchRow[] = [];
       try {
@@ -184,14 +187,14 @@ export const httpAppend: Benchmark = {
         const single = await compare(
           ctx,
           servers,
-          '/v1/scrolls/treasury/receipts',
+          `/v1/scrolls/${SCROLL}/receipts`,
           JSON.stringify(entry(0)),
           token,
         );
         result.push(...rows(this.name, 'HTTP append, 1 receipt per request', 1, single));
         ctx.log('http-append: batches');
         const batch = JSON.stringify({
-          receipts: Array.from({ length: BATCH }, (_, i) => ({ scroll: 'treasury', ...entry(i) })),
+          receipts: Array.from({ length: BATCH }, (_, i) => ({ scroll: SCROLL, ...entry(i) })),
         });
         const batched = await compare(ctx, servers, '/v1/receipts/batch', batch, token);
         result.push(...rows(this.name, `HTTP append, batches of ${BATCH}`, BATCH, batched));
