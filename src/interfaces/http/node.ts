@@ -87,21 +87,23 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     mcp: (caller) =>
       createMcpServer({ ledger, access, caller: () => caller, version: options.version, guardian }),
   });
-  const publishing = new Set<string>();
+  /** Publications under way, so that the last one at shutdown waits for them instead of skipping. */
+  const publishing = new Map<string, Promise<void>>();
   const publishGrown = async () => {
     for (const scroll of SCROLLS) {
       if (publishing.has(scroll.name)) continue;
       const status = ledger.status(scroll.name);
       // Publishing also takes up lines a crashed writer left unindexed, so they become readable.
       if (status.size === (status.checkpointSize ?? 0) && !status.uncovered) continue;
-      publishing.add(scroll.name);
-      try {
-        await ledger.publish(scroll.name);
-      } catch (error) {
-        log.error({ err: error, scroll: scroll.name }, 'signing a checkpoint failed');
-      } finally {
-        publishing.delete(scroll.name);
-      }
+      const publication = ledger
+        .publish(scroll.name)
+        .then(
+          () => undefined,
+          (error: unknown) => log.error({ err: error, scroll: scroll.name }, 'signing a checkpoint failed'),
+        )
+        .finally(() => publishing.delete(scroll.name));
+      publishing.set(scroll.name, publication);
+      await publication;
     }
   };
   // Before the first request: a node restarted after a crash serves everything it acknowledged.
@@ -146,6 +148,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       clearInterval(sweeper);
       clearTimeout(force);
       await running?.catch(() => undefined);
+      await Promise.all(publishing.values());
       await publishGrown();
       await ledger.close();
       log.info('node stopped');
