@@ -5,6 +5,7 @@
  */
 import { drillsEngine } from './drills/index.js';
 import type { Engine, EngineSurface } from './framework/engine.js';
+import { meshEngine } from './mesh/index.js';
 import { remembrancerEngine } from './remembrancer/index.js';
 // vm engine new: engine imports
 
@@ -17,6 +18,7 @@ export const ENGINES: readonly Engine[] = [
 export const ENGINE_SURFACES: readonly EngineSurface[] = [
   ...ENGINES,
   // ledger engines
+  meshEngine,
 ];
 
 export function findEngine(id: string): Engine | undefined {
