@@ -89,6 +89,17 @@ const CODES = {
   KEY_NOT_HELD: 'not_found',
   UNKNOWN_CREDENTIAL: 'not_found',
   CREDENTIAL_INVALID: 'verification',
+  // Mesh engine
+  NODE_EXISTS: 'input',
+  NODE_NOT_MEMBER: 'input',
+  ROUTE_EXISTS: 'input',
+  GRANT_EXISTS: 'input',
+  GRANT_NOT_ACTIVE: 'input',
+  INVALID_NODE_CONFIG: 'input',
+  UNKNOWN_NODE: 'not_found',
+  UNKNOWN_ROUTE: 'not_found',
+  UNKNOWN_GRANT: 'not_found',
+  TOPOLOGY_MISMATCH: 'verification',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof CODES;

@@ -6,6 +6,7 @@
 import { drillsEngine } from './drills/index.js';
 import type { Engine, EngineSurface } from './framework/engine.js';
 import { identityEngine } from './identity/index.js';
+import { meshEngine } from './mesh/index.js';
 import { remembrancerEngine } from './remembrancer/index.js';
 // vm engine new: engine imports
 
@@ -19,6 +20,7 @@ export const ENGINE_SURFACES: readonly EngineSurface[] = [
   ...ENGINES,
   // ledger engines
   identityEngine,
+  meshEngine,
 ];
 
 export function findEngine(id: string): Engine | undefined {

@@ -9,7 +9,7 @@ import { REPO, assertBuilt, entryBody, makeTempDir } from '../helpers/vm.js';
 assertBuilt();
 
 type AppendedLike = {
-  receipt: { seq: number; scroll: string; body: { entry_id?: string; node_id?: string } };
+  receipt: { seq: number; scroll: string; body: { entry_id?: string; incident_id?: string } };
 };
 type LedgerLike = {
   emit(d: unknown[]): Promise<AppendedLike[]>;
@@ -35,19 +35,19 @@ describe('emit across scrolls', () => {
     const ledger = Ledger.open(data);
     try {
       const drafts = [
-        { scroll: 'mesh', type: 'mesh_node_join', body: { node_id: 'n-0' } },
+        { scroll: 'offsec', type: 'offsec_incident', body: { incident_id: 'n-0' } },
         { scroll: 'treasury', type: 'treasury_credit', body: entryBody('t-1') },
-        { scroll: 'mesh', type: 'mesh_node_join', body: { node_id: 'n-2' } },
+        { scroll: 'offsec', type: 'offsec_incident', body: { incident_id: 'n-2' } },
         { scroll: 'treasury', type: 'treasury_credit', body: entryBody('t-3') },
       ];
       const appended = await ledger.emit(drafts);
       expect(appended.map((a) => [a.receipt.scroll, a.receipt.seq])).toEqual([
-        ['mesh', 0],
+        ['offsec', 0],
         ['treasury', 0],
-        ['mesh', 1],
+        ['offsec', 1],
         ['treasury', 1],
       ]);
-      expect(appended[2]!.receipt.body.node_id).toBe('n-2');
+      expect(appended[2]!.receipt.body.incident_id).toBe('n-2');
     } finally {
       await ledger.close();
     }

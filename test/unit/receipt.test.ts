@@ -124,9 +124,9 @@ describe('receipt envelope', () => {
     expect(
       codeOf(() =>
         validateDraft({
-          scroll: 'mesh',
-          type: 'mesh_node_join',
-          body: { node_id: 'n1' },
+          scroll: 'treasury',
+          type: 'treasury_credit',
+          body: credit,
           session_id: '../etc',
         }),
       ),

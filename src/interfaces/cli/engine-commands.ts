@@ -20,13 +20,17 @@ function commandFor(operation: AnyOperation, name: string): Command {
   command.action(async (...received: unknown[]) => {
     const self = received[received.length - 1] as Command;
     const globals = self.optsWithGlobals<GlobalOptions>();
-    const flags = self.opts<Record<string, unknown>>();
+    // An operation that is also a group (`mesh topology` over `mesh topology show`) takes the
+    // options it shares with its subcommand wherever they stand: the subcommand reads them there.
+    const own = self.opts<Record<string, unknown>>();
+    const inherited = self.parent?.opts<Record<string, unknown>>() ?? {};
+    const flags = (key: string) => own[key] ?? inherited[key];
     const raw: Record<string, unknown> = {};
     args.forEach((a, i) => {
       if (received[i] !== undefined) raw[a.field] = received[i];
     });
     for (const o of options) {
-      const value = flags[optionKey(o.flags)];
+      const value = flags(optionKey(o.flags));
       if (value !== undefined) raw[o.field] = value;
     }
     const labels = new Map<string, string>([
