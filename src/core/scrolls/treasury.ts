@@ -9,7 +9,7 @@ const entry = {
   memo: z.string(),
 };
 
-const RESERVED = 'written by the Treasury engine: vm treasury credit|debit|settle';
+const RESERVED = 'reserved to the Treasury engine, which checks the books; it is not in this release yet';
 
 export const treasury = defineScroll({
   name: 'treasury',
