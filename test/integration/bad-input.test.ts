@@ -201,7 +201,7 @@ describe('vm emit refuses bad receipts and writes nothing', () => {
         names: ['mesh_node_join'],
       }),
     ]);
-    expect(treasury.hint).toContain('vm treasury credit|debit|settle');
+    expect(treasury.hint).toContain('Treasury engine');
     expect(treasury.evidence).toEqual({ field: 'type', type: 'treasury_debit' });
     expect(identity.hint).toContain('Identity engine');
     expect(mesh.hint).toContain('Mesh engine');
