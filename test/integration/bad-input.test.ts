@@ -403,7 +403,7 @@ describe('vm import refuses a file with a bad line and imports nothing', () => {
       human: true,
     });
     expect(error.evidence).toEqual({ line: 1, cause: 'RESERVED_TYPE' });
-    expect(error.hint).toContain('vm treasury credit|debit|settle');
+    expect(error.hint).toContain('Treasury engine');
     expect(vmJson<{ size: number }[]>(['root', 'treasury'], { data })[0]).toMatchObject({ size: 0 });
   });
 

@@ -810,7 +810,7 @@ describe('a node with the default settings', () => {
       const error = await errorOf(res);
       expect(error.code).toBe('RESERVED_TYPE');
       expect(error.message).toContain('treasury_credit');
-      expect(error.hint).toContain('vm treasury credit|debit|settle');
+      expect(error.hint).toContain('Treasury engine');
       expect(error.evidence).toEqual({ field: 'type', type: 'treasury_credit' });
       expect(fileBytes(data, TREASURY_FILE).equals(treasury)).toBe(true);
       unchanged();
