@@ -24,7 +24,7 @@ const key = generateNoteKey('vaultmesh.local/n1', new Uint8Array(32).fill(3));
 const verifier = parseVerifierKey(key.vkey);
 const checkpoint = signNote(
   formatCheckpoint({
-    origin: 'vaultmesh.local/n1/mesh',
+    origin: 'vaultmesh.local/n1/offsec',
     size: 1,
     rootHash: new Uint8Array(32),
     extensions: [],
@@ -32,14 +32,14 @@ const checkpoint = signNote(
   [parseSignerKey(key.skey)],
 );
 const line = sealDraft(
-  validateDraft({ scroll: 'mesh', type: 'mesh_node_join', body: { node_id: 'n-1' } }),
+  validateDraft({ scroll: 'offsec', type: 'offsec_incident', body: { incident_id: 'n-1' } }),
   0,
   '2026-11-23T07:00:00.000Z',
   'did:vm:node:n1',
 ).line;
 const bundle = formatBundle({
   format: BUNDLE_FORMAT,
-  origin: 'vaultmesh.local/n1/mesh',
+  origin: 'vaultmesh.local/n1/offsec',
   receipt: line,
   proof: `c2sp.org/tlog-proof@v1\nindex 0\n\n${checkpoint}`,
 });
@@ -47,7 +47,7 @@ const bundle = formatBundle({
 const PARSERS: Record<string, (text: string) => unknown> = {
   parseJson: (t) => parseJson(t),
   parseHash: (t) => parseHash(t),
-  parseReceiptLine: (t) => parseReceiptLine(t, { scroll: 'mesh', seq: 0 }),
+  parseReceiptLine: (t) => parseReceiptLine(t, { scroll: 'offsec', seq: 0 }),
   parseNote: (t) => parseNote(t),
   parseCheckpoint: (t) => parseCheckpoint(t),
   parseTlogProof: (t) => parseTlogProof(t),

@@ -15,7 +15,7 @@ import { formatRootFile, parseRootFile } from '../../src/core/root-file.js';
 import { formatTlogProof } from '../../src/core/tlog-proof.js';
 import { codeOf } from '../helpers/errors.js';
 
-const ORIGIN = 'vaultmesh.local/vault-01/mesh';
+const ORIGIN = 'vaultmesh.local/vault-01/offsec';
 const key = generateNoteKey('vaultmesh.local/vault-01', new Uint8Array(32).fill(7));
 const signer = parseSignerKey(key.skey);
 const verifier = parseVerifierKey(key.vkey);
@@ -23,7 +23,11 @@ const verifier = parseVerifierKey(key.vkey);
 /** A scroll of `n` receipts held in memory, the way the ledger would write it. */
 function scroll(n: number) {
   const lines = Array.from({ length: n }, (_, seq) => {
-    const draft = validateDraft({ scroll: 'mesh', type: 'mesh_node_join', body: { node_id: `node-${seq}` } });
+    const draft = validateDraft({
+      scroll: 'offsec',
+      type: 'offsec_incident',
+      body: { incident_id: `node-${seq}` },
+    });
     return sealDraft(draft, seq, '2026-11-23T07:00:00.000Z', 'did:vm:node:vault-01').line;
   });
   const levels: Uint8Array[][] = [];
