@@ -1,7 +1,8 @@
 /**
  * The Identity fold over hand-made receipts: DIDs created, rotated and revoked with the history of
  * their keys, credentials issued and revoked, capability grants and revocations, and the anomalies
- * noted (never thrown) for receipts the rules would have refused.
+ * noted (never thrown) for receipts the rules would have refused; and the delegation rule read off
+ * the folded grants.
  */
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, type JsonObject } from '../../src/core/canonical.js';
@@ -15,6 +16,7 @@ import {
   type IdentityState,
 } from '../../src/core/identity/registry.js';
 import type { Receipt } from '../../src/core/receipt.js';
+import { mayGrant } from '../../src/engines/identity/tokens.js';
 
 const NODE = 'did:vm:node:vault-01';
 const ALICE = 'did:vm:human:alice';
@@ -330,5 +332,63 @@ describe('identity fold: cached state equals the fold from scratch', () => {
     for (const r of receipts.slice(4)) identityFold.apply(resumed, r);
     expect(resumed).toEqual(whole);
     expect(identityFold.initial()).toEqual({ dids: {}, credentials: {}, grants: {}, anomalies: [] });
+  });
+});
+
+describe('delegation: who may grant what, from the folded grants', () => {
+  const NOW = new Date(ts(100));
+  const hands = ['d1', 'd2', 'd3', 'd4', 'd5'].map((id) => `did:vm:human:${id}`);
+  /** node -> d1 -> d2 -> d3 -> d4 -> d5, each handing on admin. */
+  const chain = (): Receipt[] => [
+    create(0, NODE, KEY_B, 'node'),
+    ...hands.map((did, i) => create(i + 1, did)),
+    ...hands.map((did, i) =>
+      receipt(10 + i, 'identity_capability_grant', {
+        ...grant(10 + i, `tok-${i + 1}`, did, i === 0 ? undefined : hands[i - 1]).body,
+        grants: [{ capability: 'admin' }],
+      }),
+    ),
+  ];
+  const storage = { capability: 'storage' as const, scroll: 'treasury' };
+
+  it('a grant reaches at most four hands from the node', () => {
+    const state = fold(chain());
+    expect(mayGrant(state, NODE, NODE, storage, NOW)).toBe(true);
+    expect(hands.map((did) => mayGrant(state, NODE, did, storage, NOW))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
+  });
+
+  it('a revoked grant, a revoked DID or an expired grant cuts every hand after it', () => {
+    const revokedGrant = fold([...chain(), revokeGrant(20, 'tok-2')]);
+    expect(hands.map((did) => mayGrant(revokedGrant, NODE, did, storage, NOW))).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    const revokedDid = fold([...chain(), revokeDid(20, hands[2]!)]);
+    expect(hands.map((did) => mayGrant(revokedDid, NODE, did, storage, NOW))).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    const later = new Date(ts(10 + 86_400 + 1));
+    expect(mayGrant(fold(chain()), NODE, hands[0]!, storage, later)).toBe(false);
+  });
+
+  it('a DID may grant only what its own grants allow', () => {
+    const state = fold([create(0, ALICE), grant(1, 'tok-1', ALICE)]);
+    expect(mayGrant(state, NODE, ALICE, storage, NOW)).toBe(true);
+    expect(mayGrant(state, NODE, ALICE, { capability: 'storage', scroll: 'mesh' }, NOW)).toBe(false);
+    expect(mayGrant(state, NODE, ALICE, { capability: 'admin' }, NOW)).toBe(false);
+    expect(mayGrant(state, NODE, AGENT, storage, NOW)).toBe(false);
   });
 });
