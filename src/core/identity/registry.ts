@@ -73,21 +73,18 @@ export interface IdentityState {
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const custody = (v: unknown): KeyCustody => (v === 'node' || v === 'holder' ? v : 'node_keystore');
 
+const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 function documentKeys(document: JsonObject): Array<{ id: string; publicKeyMultibase: string }> {
   const methods = Array.isArray(document.verificationMethod) ? document.verificationMethod : [];
   return methods.flatMap((m) =>
-    m !== null &&
-    typeof m === 'object' &&
-    !Array.isArray(m) &&
-    typeof m.id === 'string' &&
-    typeof m.publicKeyMultibase === 'string'
+    isObject(m) && typeof m.id === 'string' && typeof m.publicKeyMultibase === 'string'
       ? [{ id: m.id, publicKeyMultibase: m.publicKeyMultibase }]
       : [],
   );
 }
 
-function applyDocument(record: DidRecord, receipt: Receipt): void {
-  const document = receipt.body.did_document as JsonObject;
+function applyDocument(record: DidRecord, receipt: Receipt, document: JsonObject): void {
   const next = documentKeys(document);
   for (const key of record.keys) {
     if (key.retired_seq === undefined && !next.some((k) => k.id === key.id)) key.retired_seq = receipt.seq;
@@ -117,6 +114,7 @@ export const identityFold: ScrollFold<IdentityState> = {
       case 'identity_did_create': {
         const did = str(body.did);
         if (state.dids[did] !== undefined) return anomaly(`${did} was created before`);
+        if (!isObject(body.did_document)) return anomaly(`${did} has no DID document`);
         const record: DidRecord = {
           did,
           kind: str(body.did_type),
@@ -130,7 +128,7 @@ export const identityFold: ScrollFold<IdentityState> = {
           created_at: receipt.ts,
           updated_seq: receipt.seq,
         };
-        applyDocument(record, receipt);
+        applyDocument(record, receipt, body.did_document);
         state.dids[did] = record;
         return;
       }
@@ -138,8 +136,9 @@ export const identityFold: ScrollFold<IdentityState> = {
         const record = state.dids[str(body.did)];
         if (record === undefined || record.status !== 'active')
           return anomaly(`${str(body.did)} is not an active DID`);
+        if (!isObject(body.did_document)) return anomaly(`${record.did} has no DID document`);
         record.key_custody = custody(body.key_custody);
-        applyDocument(record, receipt);
+        applyDocument(record, receipt, body.did_document);
         return;
       }
       case 'identity_did_revoke': {

@@ -20,7 +20,7 @@ import { loadNodeSigner } from '../../ledger/node-identity.js';
 import { defineOperation, type AnyOperation } from '../framework/engine.js';
 import { identityAppend, IDENTITY } from './append.js';
 import { activeRecord } from './dids.js';
-import { identityState } from './resolve.js';
+import { didRecord, identityState } from './resolve.js';
 
 const didText = z.string().min(1).max(200);
 
@@ -63,6 +63,8 @@ const issueOperation = defineOperation({
       input.expires === undefined
         ? undefined
         : new Date(issuedAt.getTime() + parseDuration(input.expires, '--expires'));
+    // An issuer that is not in the scroll is named as such, not as a key the node lacks.
+    if (issuer !== ledger.identity.did) didRecord(identityState(ledger), issuer, '--issuer');
     const didSigner = issuer === ledger.identity.did ? undefined : loadDidSigner(ledger.dataDir, issuer);
     const sign = didSigner?.sign ?? ((m: Uint8Array) => loadNodeSigner(ledger.dataDir).sign(m));
     let jwt = '';

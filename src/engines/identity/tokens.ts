@@ -27,7 +27,7 @@ import { loadDidSigner } from '../../ledger/keystore.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { loadNodeSigner } from '../../ledger/node-identity.js';
 import { identityAppend, IDENTITY } from './append.js';
-import { identityState } from './resolve.js';
+import { didRecord, identityState } from './resolve.js';
 
 const MAX_TTL_MS = 366 * 24 * 60 * 60 * 1000;
 /** How far a grant may be handed on from the node: node -> admin -> team lead -> agent. */
@@ -93,6 +93,8 @@ export async function issueToken(ledger: Ledger, request: TokenRequest, now: Dat
   }
   const node = ledger.identity.did;
   const granter = request.grantedBy ?? node;
+  // A granter that is not in the scroll is named as such, not as a key the node lacks.
+  if (granter !== node) didRecord(identityState(ledger), granter, '--granted-by');
   const didSigner = granter === node ? undefined : loadDidSigner(ledger.dataDir, granter);
   const signer = didSigner ?? loadNodeSigner(ledger.dataDir);
   let issued: { token: string; claims: TokenClaims } | undefined;
