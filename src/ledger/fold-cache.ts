@@ -5,7 +5,7 @@
  * rewritten file, a rebuilt index) is dropped and the fold is run again from the first receipt.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { toHex } from '../core/bytes.js';
 import type { JsonValue } from '../core/canonical.js';
 import type { ScrollFold } from '../core/fold.js';
@@ -90,7 +90,7 @@ export function foldedState<S>(ledger: Ledger, fold: ScrollFold<S>, log?: Scroll
 
 function persist<S>(ledger: Ledger, fold: ScrollFold<S>, cached: Cached): void {
   const file = cacheFile(ledger, fold as ScrollFold<unknown>);
-  mkdirSync(join(file, '..'), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true });
   const saved = {
     version: fold.version,
     size: cached.size,

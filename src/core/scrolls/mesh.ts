@@ -76,8 +76,8 @@ export const endpointList = z
     });
   });
 
-/** A current member as the topology lists it. */
-export const topologyNode = z.strictObject({
+/** What a node is, in its join receipt and in the topology. */
+const nodeRecord = {
   node_id: nodeDid,
   display_name: displayName,
   node_type: nodeType,
@@ -85,6 +85,11 @@ export const topologyNode = z.strictObject({
   endpoints_hash: hashRef,
   region: region.optional(),
   tags: labels,
+};
+
+/** A current member as the topology lists it. */
+export const topologyNode = z.strictObject({
+  ...nodeRecord,
   joined_seq: count,
   joined_at: timestamp,
   updated_seq: count.optional(),
@@ -123,13 +128,7 @@ export type TopologyCapability = z.infer<typeof topologyCapability>;
 export type Topology = z.infer<typeof topologySchema>;
 
 export const joinBody = bodyWith({
-  node_id: nodeDid,
-  display_name: displayName,
-  node_type: nodeType,
-  endpoints: endpointList,
-  endpoints_hash: hashRef,
-  region: region.optional(),
-  tags: labels,
+  ...nodeRecord,
   /** True when the receipt changes the record of a current member rather than adding one. */
   update: z.boolean(),
 }).superRefine((body, ctx) => {
