@@ -14,3 +14,16 @@ export function parseDuration(value: string, name: string): number {
   }
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
+
+const ISO_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** `--expires 30d` (from `now`) or `--expires 2027-01-01T00:00:00Z`, as an ISO time. */
+export function expiryTime(value: string, now: Date): string {
+  if (ISO_TIME_RE.test(value) && !Number.isNaN(Date.parse(value))) return new Date(value).toISOString();
+  if (!/^[0-9]+[a-z]$/.test(value)) {
+    throw new VaultMeshError('INVALID_ARGUMENT', `--expires "${value}" is neither a time nor a duration`, {
+      hint: 'write an ISO time such as 2027-01-01T00:00:00Z, or a duration: 90s, 45m, 12h, 30d',
+    });
+  }
+  return new Date(now.getTime() + parseDuration(value, '--expires')).toISOString();
+}

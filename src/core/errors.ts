@@ -100,6 +100,21 @@ const CODES = {
   UNKNOWN_ROUTE: 'not_found',
   UNKNOWN_GRANT: 'not_found',
   TOPOLOGY_MISMATCH: 'verification',
+  // Treasury engine
+  ACCOUNT_EXISTS: 'input',
+  CURRENCY_MISMATCH: 'input',
+  INSUFFICIENT_FUNDS: 'input',
+  ENTRY_CONFLICT: 'input',
+  UNBALANCED_SETTLEMENT: 'input',
+  SETTLEMENT_EXISTS: 'input',
+  SETTLEMENT_NOT_READY: 'input',
+  SETTLEMENT_CLOSED: 'input',
+  SETTLEMENT_EXPIRED: 'input',
+  DUPLICATE_SIGNATURE: 'input',
+  UNAUTHORIZED_SIGNER: 'denied',
+  UNKNOWN_ACCOUNT: 'not_found',
+  UNKNOWN_SETTLEMENT: 'not_found',
+  BALANCE_MISMATCH: 'verification',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof CODES;

@@ -8,6 +8,7 @@ import type { Engine, EngineSurface } from './framework/engine.js';
 import { identityEngine } from './identity/index.js';
 import { meshEngine } from './mesh/index.js';
 import { remembrancerEngine } from './remembrancer/index.js';
+import { treasuryEngine } from './treasury/index.js';
 // vm engine new: engine imports
 
 export const ENGINES: readonly Engine[] = [
@@ -21,6 +22,7 @@ export const ENGINE_SURFACES: readonly EngineSurface[] = [
   // ledger engines
   identityEngine,
   meshEngine,
+  treasuryEngine,
 ];
 
 export function findEngine(id: string): Engine | undefined {

@@ -4,7 +4,7 @@
  * the state is always one the engine could have produced. A snapshot is checked against the
  * topology the receipts before it derive.
  */
-import type { ScrollFold } from '../fold.js';
+import { applyRuled, type ScrollFold } from '../fold.js';
 import type { Receipt } from '../receipt.js';
 import { mesh, type SnapshotBody } from '../scrolls/mesh.js';
 import { topologyHash } from './fields.js';
@@ -157,36 +157,8 @@ function recordSnapshot(state: MeshState, body: SnapshotBody, at: At): void {
     });
 }
 
-/** The receipt as a change the rules can judge, or why its body is not one. */
-function parseChange(receipt: Receipt): MeshChange | string {
-  const definition = mesh.types.find((t) => t.type === receipt.type);
-  if (definition === undefined) return `${receipt.type} is not a Mesh receipt type`;
-  const parsed = definition.body.safeParse(receipt.body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return `body.${issue.path.map(String).join('.')}: ${issue.message}`;
-  }
-  return { type: receipt.type, body: parsed.data } as MeshChange;
-}
-
 export function applyMeshReceipt(state: MeshState, receipt: Receipt): void {
-  state.size = receipt.seq + 1;
-  const change = parseChange(receipt);
-  if (typeof change === 'string') {
-    state.anomalies.push({ seq: receipt.seq, type: receipt.type, code: 'INVALID_BODY', message: change });
-    return;
-  }
-  const broken = violation(state, change, receipt.ts);
-  if (broken !== undefined) {
-    state.anomalies.push({
-      seq: receipt.seq,
-      type: receipt.type,
-      code: broken.code,
-      message: broken.message,
-    });
-    return;
-  }
-  applyChange(state, change, { seq: receipt.seq, ts: receipt.ts });
+  applyRuled({ scroll: mesh, violation, apply: applyChange }, state, receipt);
 }
 
 export const meshFold: ScrollFold<MeshState> = {

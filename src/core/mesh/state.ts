@@ -4,7 +4,7 @@
  * that broke a rule. The current topology is a view of this (topology.ts).
  */
 import type { JsonValue } from '../canonical.js';
-import type { ErrorCode } from '../errors.js';
+import type { FoldAnomaly } from '../fold.js';
 import type { TopologyCapability, TopologyNode, TopologyRoute } from '../scrolls/mesh.js';
 
 export type NodeStatus = 'member' | 'left';
@@ -49,12 +49,7 @@ export interface MeshSnapshot {
 }
 
 /** A receipt that breaks the engine's rules: kept in the scroll, left out of the state. */
-export interface MeshAnomaly {
-  seq: number;
-  type: string;
-  code: ErrorCode;
-  message: string;
-}
+export type MeshAnomaly = FoldAnomaly;
 
 export interface MeshState {
   /** Receipts folded. */

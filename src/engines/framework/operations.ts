@@ -27,6 +27,8 @@ import {
 const MAX_CONTRACT_BYTES = 1024 * 1024;
 const isoTime = z.iso.datetime({ offset: true });
 const day = z.iso.date();
+/** `--from`/`--to`: a day (YYYY-MM-DD) or an ISO time; see `timeBound`. */
+export const timeInput = z.union([day, isoTime]);
 
 export function readContractFile(context: EngineContext, file: string): unknown {
   const bytes = readUserFile(
@@ -234,8 +236,8 @@ export function queryOperation(engine: Engine): AnyOperation {
     input: z.object({
       pattern: z.string().min(1).max(256).optional(),
       status: z.enum(['pending', 'in_progress', 'completed', 'aborted']).optional(),
-      from: z.union([day, isoTime]).optional(),
-      to: z.union([day, isoTime]).optional(),
+      from: timeInput.optional(),
+      to: timeInput.optional(),
       tag: z.array(z.string().min(1)).optional(),
       limit: z.coerce.number().int().min(1).max(10_000).default(100),
       ...filters,
@@ -312,8 +314,8 @@ export function queryOperation(engine: Engine): AnyOperation {
   });
 }
 
-/** A date means its whole day: `--to 2026-11-30` includes the 30th. */
-function timeBound(value: string, end: boolean): string {
+/** The ISO bound of a `timeInput`: a day starts at midnight UTC, and as an end it includes that day. */
+export function timeBound(value: string, end: boolean): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
     const start = Date.parse(`${value}T00:00:00Z`);
     return new Date(end ? start + 86_400_000 : start).toISOString();

@@ -1,8 +1,7 @@
 /** `vm mesh capability grant|revoke|list`: what each member may do, and until when. */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { parseDuration } from '../../core/duration.js';
-import { VaultMeshError } from '../../core/errors.js';
+import { expiryTime } from '../../core/duration.js';
 import { planGrant, planRevoke } from '../../core/mesh/plan.js';
 import { grantStatus, type GrantStatus } from '../../core/mesh/topology.js';
 import type { Receipt } from '../../core/receipt.js';
@@ -14,19 +13,6 @@ import { nodeRef } from './inputs.js';
 import { currentMesh, receiptSummary, recordMeshChange } from './ledger.js';
 
 const STATUSES = ['active', 'expired', 'revoked', 'ended', 'all'] as const;
-const isoTime = z.iso.datetime({ offset: true });
-
-/** `--expires 30d` (from now) or `--expires 2027-01-01T00:00:00Z`, as an ISO time. */
-function expiryTime(value: string, now: Date): string {
-  if (isoTime.safeParse(value).success) return new Date(value).toISOString();
-  if (!/^[0-9]+[a-z]$/.test(value)) {
-    throw new VaultMeshError('INVALID_ARGUMENT', `--expires "${value}" is neither a time nor a duration`, {
-      hint: 'write an ISO time such as 2027-01-01T00:00:00Z, or a duration: 90s, 45m, 12h, 30d',
-    });
-  }
-  return new Date(now.getTime() + parseDuration(value, '--expires')).toISOString();
-}
-
 export interface GrantListing {
   grant_id: string;
   node_id: string;
