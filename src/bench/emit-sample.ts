@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { getScroll } from '../core/scrolls/index.js';
 import { initDataDir } from '../ledger/init.js';
 import { Ledger } from '../ledger/ledger.js';
-import { DraftFactory } from './drafts.js';
+import { BENCH_SCROLL, DraftFactory } from './drafts.js';
 import { loadLines, NODE_NAME } from './fixtures.js';
 import { nowMs } from './stats.js';
 
@@ -43,7 +43,7 @@ export async function timeEmits(dir: string, plan: EmitPlan): Promise<EmitSample
   } finally {
     await ledger.close();
   }
-  const { data, lines } = loadLines(join(dataDir, getScroll('treasury').file));
+  const { data, lines } = loadLines(join(dataDir, getScroll(BENCH_SCROLL).file));
   const batches: Buffer[] = [];
   for (let first = 0; first < lines.length; first += plan.perCall) {
     const last = lines[first + plan.perCall - 1]!;

@@ -1,5 +1,5 @@
 /**
- * The shared data directory: N ≈400-byte treasury receipts appended through the Ledger API in
+ * The shared data directory: N ≈400-byte ledger-entry receipts appended through the Ledger API in
  * batches of FIXTURE_BATCH, stamped by a fake clock that advances one tick per batch (so time
  * ranges select whole batches), and covered by a signed checkpoint at the end.
  */
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { getScroll } from '../core/scrolls/index.js';
 import { initDataDir } from '../ledger/init.js';
 import { Ledger } from '../ledger/ledger.js';
-import { DraftFactory } from './drafts.js';
+import { BENCH_SCROLL, DraftFactory } from './drafts.js';
 import { nowMs } from './stats.js';
 
 export const FIXTURE_BATCH = 1000;
@@ -48,11 +48,11 @@ export async function generateDataDir(
       await ledger.emit(drafts.batch(first, Math.min(FIXTURE_BATCH, receipts - first)));
       if ((first / FIXTURE_BATCH) % 100 === 99) log(`  fixture: ${first + FIXTURE_BATCH} receipts`);
     }
-    await ledger.publish('treasury');
+    await ledger.publish(BENCH_SCROLL);
   } finally {
     await ledger.close();
   }
-  const jsonlPath = join(dir, getScroll('treasury').file);
+  const jsonlPath = join(dir, getScroll(BENCH_SCROLL).file);
   return {
     dir,
     receipts,

@@ -115,18 +115,27 @@ export function initNode(data: string, name = NODE_NAME): VmResult {
   return result;
 }
 
-/** A ledger-entry-shaped body: plain data for scrolls that accept any JSON object. */
+/** A ledger-entry-shaped body: it passes the treasury_credit schema, and is plain data elsewhere. */
 export interface EntryBody {
   entry_id: string;
   account: string;
   amount: string;
   currency: string;
   memo: string;
+  balance_after: string;
   [extra: string]: unknown;
 }
 
 export function entryBody(id: string, extra: Partial<EntryBody> = {}): EntryBody {
-  return { entry_id: id, account: 'ops', amount: '12.50', currency: 'EUR', memo: 'm', ...extra };
+  return {
+    entry_id: id,
+    account: 'ops',
+    amount: '12.50',
+    currency: 'EUR',
+    memo: 'm',
+    balance_after: '12.50',
+    ...extra,
+  };
 }
 
 /**

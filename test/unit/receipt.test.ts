@@ -13,7 +13,14 @@ import {
 import { SCROLLS, getReceiptType, getScroll } from '../../src/core/scrolls/index.js';
 import { codeOf } from '../helpers/errors.js';
 
-const credit = { entry_id: 'e1', account: 'ops', amount: '12.50', currency: 'EUR', memo: 'seed' };
+const credit = {
+  entry_id: 'e1',
+  account: 'ops',
+  amount: '12.50',
+  currency: 'EUR',
+  memo: 'seed',
+  balance_after: '12.50',
+};
 const ISSUER = 'did:vm:node:vault-01';
 const TS = '2026-11-23T07:00:00.000Z';
 
@@ -117,7 +124,7 @@ describe('receipt envelope', () => {
         validateDraft({ scroll: 'treasury', type: 'treasury_credit', body: credit, tags: ['bad tag'] }),
       ),
     ).toBe('INVALID_ARGUMENT');
-    const big = { ...credit, memo: 'x'.repeat(2000) };
+    const big = { ...credit, note: 'x'.repeat(2000) };
     expect(
       codeOf(() => validateDraft({ scroll: 'treasury', type: 'treasury_credit', body: big }, 1024)),
     ).toBe('BODY_TOO_LARGE');

@@ -1,4 +1,5 @@
 /** Inclusion proofs on the shared data directory: generated from the sidecar on disk, then verified. */
+import { BENCH_SCROLL } from '../drafts.js';
 import { inclusionProof, verifyInclusion } from '../../core/merkle.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { nodeTreeHasher } from '../../ledger/node-hasher.js';
@@ -17,7 +18,7 @@ export const inclusionProofs: Benchmark = {
   async run(ctx) {
     const fixture = await ctx.fixture();
     const ledger = Ledger.open(fixture.dir);
-    const log = ledger.reader('treasury');
+    const log = ledger.reader(BENCH_SCROLL);
     const generate: number[] = [];
     const verify: number[] = [];
     try {

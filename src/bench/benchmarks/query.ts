@@ -1,4 +1,5 @@
 /** Query by type and time range on the shared data directory, against a full scan of the JSONL. */
+import { BENCH_SCROLL, RARE_TYPE } from '../drafts.js';
 import type { ReceiptQuery } from '../../ledger/query-index.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { forEachLine } from '../bare-scan.js';
@@ -19,7 +20,7 @@ function benchQuery(
   const width = Math.max(1, Math.round(fixture.batches / 100));
   const first = Math.floor(fixture.batches / 2);
   const at = (batch: number) => new Date(fixture.startMs + batch * fixture.tickMs).toISOString();
-  return { types: ['treasury_settlement'], from: at(first), to: at(first + width), limit: 100_000 };
+  return { types: [RARE_TYPE], from: at(first), to: at(first + width), limit: 100_000 };
 }
 
 /** The baseline: read every line, JSON.parse it, keep it if it matches. */
@@ -44,14 +45,14 @@ export const query: Benchmark = {
     let buildMs: number;
     let found: number[];
     try {
-      ledger.resetQueryIndex('treasury');
+      ledger.resetQueryIndex(BENCH_SCROLL);
       let start = nowMs();
-      found = ledger.query('treasury', q).map((r) => r.seq);
+      found = ledger.query(BENCH_SCROLL, q).map((r) => r.seq);
       buildMs = nowMs() - start;
       ctx.log(`  index built by the first query in ${(buildMs / 1000).toFixed(1)} s`);
       for (let s = 0; s < QUERY_SAMPLES; s++) {
         start = nowMs();
-        ledger.query('treasury', q);
+        ledger.query(BENCH_SCROLL, q);
         indexed.push(nowMs() - start);
       }
       for (let s = 0; s < SCAN_SAMPLES; s++) {

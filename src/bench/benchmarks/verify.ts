@@ -1,4 +1,5 @@
 /** `vm verify` (verifyScroll, default mode) on the shared data directory, against a bare read + hash. */
+import { BENCH_SCROLL } from '../drafts.js';
 import { hash } from 'node:crypto';
 import { getScroll } from '../../core/scrolls/index.js';
 import { Ledger } from '../../ledger/ledger.js';
@@ -22,7 +23,7 @@ export const verify: Benchmark = {
     try {
       for (let s = 0; s < SAMPLES; s++) {
         let start = nowMs();
-        const result = await verifyScroll(ledger, getScroll('treasury'));
+        const result = await verifyScroll(ledger, getScroll(BENCH_SCROLL));
         vaultmesh.push((fixture.receipts / (nowMs() - start)) * 1000);
         if (!result.ok || result.lines !== fixture.receipts) {
           throw new Error(`verify: the fixture did not verify: ${JSON.stringify(result.findings[0])}`);
