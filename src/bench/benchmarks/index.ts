@@ -7,6 +7,7 @@ import { consoleHook } from './console-hook.js';
 import { httpAppend } from './http-append.js';
 import { inclusionProofs } from './inclusion-proof.js';
 import { query } from './query.js';
+import { treasuryBooks } from './treasury.js';
 import { treeRoot } from './tree-root.js';
 import { verify } from './verify.js';
 
@@ -20,4 +21,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   query,
   httpAppend,
   consoleHook,
+  treasuryBooks,
 ];
