@@ -229,7 +229,9 @@ describe('refusals', () => {
   it('refuses numbers, saying a number is a float, and every other non-string', () => {
     for (const value of [0.1, 100, 12.5, Number.NaN, 1e21]) {
       const error = refusal(value, 'EUR', 'debit[vendor]');
-      expect(error.message).toBe('debit[vendor]: amounts are decimal strings, not numbers (a number is a float)');
+      expect(error.message).toBe(
+        'debit[vendor]: amounts are decimal strings, not numbers (a number is a float)',
+      );
       expect(error.hint).toBe('give it as a string, e.g. "12.50"');
       expect(error.evidence).toEqual({ field: 'debit[vendor]' });
     }

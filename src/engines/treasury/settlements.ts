@@ -35,7 +35,7 @@ import { ensureNodeDid } from '../identity/append.js';
 import type { EngineContext } from '../framework/engine.js';
 import { defineOperation } from '../framework/engine.js';
 import { manifestPath, settlementCaseDir, writeSettlementCase } from './case-files.js';
-import { memoInput } from './inputs.js';
+import { currencyInput, memoInput } from './inputs.js';
 import { currentBooks, receiptSummary, recordBooks } from './ledger.js';
 import { activeDid, checkSignerNow, signStatement } from './signers.js';
 
@@ -150,7 +150,7 @@ export const settlePropose = defineOperation({
     party: z.array(did).optional(),
     debit: z.array(legInput).min(1),
     credit: z.array(legInput).min(1),
-    currency: z.string().optional(),
+    currency: currencyInput.optional(),
     memo: memoInput.default(''),
     expires: z.string().default('7d'),
     as: did.optional(),
@@ -374,24 +374,16 @@ export const settleExecute = defineOperation({
   cli: { arguments: [settlementArgument] },
   async run(context, input): Promise<ExecuteResult> {
     const { ledger } = context;
-    const before = settlementIn(currentBooks(context).state, input.id);
-    if (before.closed?.status === 'completed') return completedCase(context, before);
-    for (const signature of before.signatures) checkSignerNow(ledger, signature);
+    const done = settlementIn(currentBooks(context).state, input.id);
+    if (done.closed?.status === 'completed') return completedCase(context, done);
     let manifest = '';
     const { receipts, state } = await recordBooks(context, (books, at) => {
       const settlement = settlementIn(books, input.id);
       if (settlement.closed === undefined && settlementStatus(settlement, at) === 'expired')
         return [planExpiry(books, settlement, at)];
       refuseIf(openViolation(settlement, at));
-      if (settlement.signatures.length !== before.signatures.length) {
-        throw new VaultMeshError(
-          'SETTLEMENT_NOT_READY',
-          `settlement ${input.id} changed while it was checked`,
-          {
-            hint: 'run the execution again',
-          },
-        );
-      }
+      // Signatures were checked when recorded; a signer revoked or a key rotated since stops it.
+      for (const signature of settlement.signatures) checkSignerNow(ledger, signature);
       const planned = planCompletion(books, settlement, manifestPath(input.id), at);
       manifest = planned.manifest;
       return [planned.draft];
