@@ -109,7 +109,6 @@ export class Access {
     result: 'success' | 'failure' | 'denied' | 'expired',
     tokenId?: string,
   ): ReceiptDraft {
-    const address = addressOf(origin);
     return {
       scroll: 'identity',
       type: 'identity_auth_event',
@@ -119,9 +118,8 @@ export class Access {
         target: this.ledger.identity.did,
         method: 'token',
         result,
-        ...(address === undefined ? {} : { source_ip_hash: blake3Tagged(address) }),
         mfa_verified: false,
-        origin_kind: origin.split(' ')[0] ?? origin,
+        ...originFields(origin),
         ...(tokenId === undefined ? {} : { credential_used: tokenId }),
       },
       tags: ['auth', result],
@@ -142,7 +140,7 @@ export class Access {
     if (bound !== undefined && !bound.includes(addressOf(caller.origin) ?? '')) {
       const error = new VaultMeshError(
         'FORBIDDEN',
-        `token ${caller.claims.id} may be used only from ${bound.join(', ')}, not from ${addressOf(caller.origin) ?? caller.origin}`,
+        `token ${caller.claims.id} may be used only from ${bound.join(', ')}, and this request came from another address`,
         { hint: 'use the token from an address it names, or ask for one without that constraint' },
       );
       await this.record(caller, action, need, error);
@@ -170,7 +168,7 @@ export class Access {
           body: {
             decision: 'allow',
             action,
-            origin: caller.origin,
+            ...originFields(caller.origin),
             required: grantText(need),
             token_id: caller.claims.id,
             subject: caller.claims.sub,
@@ -198,7 +196,7 @@ export class Access {
           action,
           code: error.code,
           reason: error.message,
-          origin: caller.origin,
+          ...originFields(caller.origin),
           ...(need === undefined ? {} : { required: grantText(need) }),
           ...(caller.claims === undefined ? {} : { token_id: caller.claims.id, subject: caller.claims.sub }),
         },
@@ -206,6 +204,15 @@ export class Access {
       },
     ]);
   }
+}
+
+/** Where a call came from, as receipts keep it: the kind of channel, and the address only hashed. */
+function originFields(origin: string): { origin_kind: string; source_ip_hash?: string } {
+  const address = addressOf(origin);
+  return {
+    origin_kind: origin.split(' ')[0] ?? origin,
+    ...(address === undefined ? {} : { source_ip_hash: blake3Tagged(address) }),
+  };
 }
 
 /** `http 127.0.0.1` -> `127.0.0.1` (an IPv4 address seen through IPv6 as itself); none for stdio. */

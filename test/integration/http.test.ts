@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64, fromUtf8, toHex } from '../../src/core/bytes.js';
 import { verifyBundle } from '../../src/core/bundle.js';
 import { openCheckpoint } from '../../src/core/checkpoint.js';
+import { blake3Tagged } from '../../src/core/hash.js';
 import { defaultTreeHasher, rootAt, verifyConsistency } from '../../src/core/merkle.js';
 import { parseVerifierKey, type NoteVerifier } from '../../src/core/note.js';
 import { sealDraft, validateDraft } from '../../src/core/receipt.js';
@@ -601,8 +602,10 @@ describe('a node with the default settings', () => {
       expect(decision!.body).toMatchObject({
         action: 'POST /v1/scrolls/:scroll/receipts',
         required: 'storage:observability',
-        origin: 'http 127.0.0.1',
+        origin_kind: 'http',
+        source_ip_hash: blake3Tagged('127.0.0.1'),
       });
+      expect(JSON.stringify(decision!.body)).not.toContain('127.0.0.1');
       expect(decision!.body.token_id).toBeUndefined();
     });
 

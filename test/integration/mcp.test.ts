@@ -316,7 +316,7 @@ describe('MCP server over stdio', () => {
       decision: 'deny',
       action: 'mcp emit_receipt',
       code: 'UNAUTHENTICATED',
-      origin: 'mcp stdio',
+      origin_kind: 'mcp',
       required: 'storage:observability',
     });
     expect(readReceipts(join(data, OBSERVABILITY_FILE))).toHaveLength(3);
