@@ -7,25 +7,20 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toHex } from '../../src/core/bytes.js';
+import { expectAnchored, expectRootAndCheckpoint } from '../helpers/gate.js';
 import { VaultMeshError } from '../../src/core/errors.js';
 import { foldAll } from '../../src/core/fold.js';
 import { identityFold } from '../../src/core/identity/registry.js';
 import { parseReceiptLine, validateDraft, type Receipt } from '../../src/core/receipt.js';
-import { parseRootFile } from '../../src/core/root-file.js';
 import { identity as identityScroll } from '../../src/core/scrolls/identity.js';
 import { SCROLLS } from '../../src/core/scrolls/index.js';
 import type { AnyOperation } from '../../src/engines/framework/engine.js';
 import { parseOperationInput } from '../../src/engines/framework/input.js';
-import { createLocalBackend } from '../../src/engines/guardian/backends/local.js';
-import { guardianConfigSchema } from '../../src/engines/guardian/config.js';
-import { runAnchorCycle } from '../../src/engines/guardian/cycle.js';
 import { identityEngine } from '../../src/engines/identity/index.js';
 import { identityState } from '../../src/engines/identity/resolve.js';
 import { ENGINE_SURFACES } from '../../src/engines/registry.js';
 import { initDataDir } from '../../src/ledger/init.js';
 import { Ledger } from '../../src/ledger/ledger.js';
-import { loadNodeSigner } from '../../src/ledger/node-identity.js';
 
 const ALICE = 'did:vm:human:alice';
 const AGENT = 'did:vm:agent:ci';
@@ -152,26 +147,13 @@ describe('design gate: identity', () => {
     expect(after.slice(scrollBefore.length).trimEnd().split('\n')).toHaveLength(receipts.length - 2);
   });
 
-  it('root: ROOT.identity.txt holds the tree root in the seed format', () => {
-    const text = readFileSync(ledger.dataDir.rootFile(identityScroll), 'utf8');
-    expect(text).toMatch(/^# VaultMesh Identity Root\nengine_id=engine:identity\n/);
-    const root = parseRootFile(text);
-    const status = ledger.status('identity');
-    expect(status.size).toBe(receipts.length);
-    expect(root.events).toBe(status.size);
-    expect(toHex(root.merkleRoot)).toBe(toHex(status.root));
+  it('root: ROOT.identity.txt and the signed checkpoint hold the tree root of the scroll', () => {
+    expectRootAndCheckpoint(ledger, identityScroll, receipts.length);
   });
 
   it('anchor: a Guardian cycle with the local backend covers the Identity scroll', async () => {
     expect(SCROLLS).toContain(identityScroll);
-    const local = [
-      createLocalBackend(loadNodeSigner(ledger.dataDir), ledger.identity.verifier, () => new Date()),
-    ];
-    const cycle = await runAnchorCycle(ledger, guardianConfigSchema.parse({}), local, {
-      clock: () => new Date(),
-    });
-    expect(cycle.outcome).toBe('anchored');
-    expect(cycle.heads.find((h) => h.scroll === 'identity')?.size).toBe(receipts.length);
+    await expectAnchored(ledger, identityScroll, receipts.length);
   });
 
   it('query: by type and by tag', () => {

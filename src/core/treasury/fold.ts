@@ -7,7 +7,7 @@ import { applyRuled, type ScrollFold } from '../fold.js';
 import type { Receipt } from '../receipt.js';
 import { treasury } from '../scrolls/treasury.js';
 import { parseFormatted } from './money.js';
-import { entryFingerprint, settlementEffect, violation, type TreasuryChange } from './rules.js';
+import { entryFingerprint, isViolation, settlementEffect, violation, type TreasuryChange } from './rules.js';
 import {
   decodeTreasuryState,
   encodeTreasuryState,
@@ -59,12 +59,20 @@ function applyChange(
           proposed_seq: seq,
           signatures: [],
         });
+        for (const entry of body.contract.entries) {
+          state.entries.set(entry.entry_id, {
+            seq,
+            fingerprint: entryFingerprint({ kind: entry.entry_type, ...entry }),
+            settlement_id: body.settlement_id,
+            pending: true,
+          });
+        }
         return;
       }
       const settlement = state.settlements.get(body.settlement_id)!;
       if (body.status === 'completed') {
         const effect = settlementEffect(state, settlement.contract);
-        if ('code' in effect) return;
+        if (isViolation(effect)) return;
         for (const [id, balance] of effect.balances) {
           const account = state.accounts.get(id)!;
           account.balance = balance;
@@ -72,14 +80,16 @@ function applyChange(
         }
         for (const entry of settlement.contract.entries) {
           state.accounts.get(entry.account)!.entries += 1;
-          state.entries.set(entry.entry_id, {
-            seq,
-            fingerprint: entryFingerprint({ kind: entry.entry_type, ...entry }),
-            settlement_id: settlement.settlement_id,
-          });
+          const key = state.entries.get(entry.entry_id)!;
+          key.seq = seq;
+          delete key.pending;
         }
         settlement.closed = { status: 'completed', seq, at: ts };
-      } else if (body.status === 'disputed') {
+        return;
+      }
+      // A settlement that will never apply gives its entry ids back.
+      for (const entry of settlement.contract.entries) state.entries.delete(entry.entry_id);
+      if (body.status === 'disputed') {
         settlement.closed = { status: 'disputed', seq, at: ts, reason: body.reason, by: body.dispute.signer };
       } else {
         settlement.closed = { status: 'expired', seq, at: ts };
@@ -108,7 +118,7 @@ export function applyTreasuryReceipt(state: TreasuryState, receipt: Receipt): vo
 export const treasuryFold: ScrollFold<TreasuryState> = {
   id: 'books',
   scroll: 'treasury',
-  version: 1,
+  version: 2,
   initial: initialTreasuryState,
   apply: applyTreasuryReceipt,
   encode: encodeTreasuryState,

@@ -22,6 +22,7 @@ import {
   entryFingerprint,
   isViolation,
   manifestHash,
+  readyViolation,
   settlementEffect,
   signaturesManifest,
   violation,
@@ -73,7 +74,7 @@ export function planEntry(
   const amount = formatAmount(entry.amount, entry.currency);
   const fields = { account: entry.account, amount, currency: entry.currency, memo: entry.memo };
   const taken = state.entries.get(entry.entry_id);
-  if (taken !== undefined && taken.fingerprint === entryFingerprint({ kind, ...fields }))
+  if (taken?.settlement_id === undefined && taken?.fingerprint === entryFingerprint({ kind, ...fields }))
     return { recorded: taken };
   const unknown = accountViolation(state, entry.account, entry.currency, 'account');
   if (unknown !== undefined) throw refusal(unknown);
@@ -120,6 +121,8 @@ export function planCompletion(
   at: string,
 ): { draft: TreasuryDraft; manifest: string } {
   const { contract } = settlement;
+  const notReady = readyViolation(state, settlement, at);
+  if (notReady !== undefined) throw refusal(notReady);
   const effect = settlementEffect(state, contract);
   if (isViolation(effect)) throw refusal(effect);
   const manifest = signaturesManifest(settlement);

@@ -82,9 +82,15 @@ export function entryIdViolation(
 ): Violation | undefined {
   const taken = state.entries.get(entryId);
   if (taken === undefined) return undefined;
+  const where =
+    taken.settlement_id === undefined
+      ? `is already recorded (seq ${taken.seq})`
+      : taken.pending
+        ? `is held by settlement ${taken.settlement_id}, proposed at seq ${taken.seq}`
+        : `is already recorded by settlement ${taken.settlement_id} (seq ${taken.seq})`;
   return broken(
     'ENTRY_CONFLICT',
-    `${field}: entry ${entryId} is already recorded (seq ${taken.seq}${taken.settlement_id === undefined ? '' : `, settlement ${taken.settlement_id}`}) with other content`,
+    `${field}: entry ${entryId} ${where}`,
     'an entry id names one entry: give a new --entry-id for a different entry',
   );
 }
@@ -316,11 +322,14 @@ const recorded = (signatures: readonly SignatureRecord[]) =>
     })) as JsonValue,
   );
 
-function completionViolation(
+/** The settlement must be open, signed by every required signer, and still hold its entry ids. */
+export function readyViolation(
   state: TreasuryState,
   settlement: TreasurySettlement,
-  body: Extract<SettlementBody, { status: 'completed' }>,
+  at: string,
 ): Violation | undefined {
+  const closed = openViolation(settlement, at);
+  if (closed !== undefined) return closed;
   const missing = missingSigners(settlement);
   if (missing.length > 0)
     return broken(
@@ -328,6 +337,21 @@ function completionViolation(
       `settlement ${settlement.settlement_id} still needs the signatures of ${missing.join(', ')}`,
       `each signs it with: vm treasury settle sign ${settlement.settlement_id} --as <did>`,
     );
+  for (const entry of settlement.contract.entries) {
+    if (state.entries.get(entry.entry_id)?.settlement_id !== settlement.settlement_id)
+      return entryIdViolation(state, entry.entry_id, 'entry_id');
+  }
+  return undefined;
+}
+
+function completionViolation(
+  state: TreasuryState,
+  settlement: TreasurySettlement,
+  body: Extract<SettlementBody, { status: 'completed' }>,
+  at: string,
+): Violation | undefined {
+  const notReady = readyViolation(state, settlement, at);
+  if (notReady !== undefined) return notReady;
   const effect = settlementEffect(state, settlement.contract);
   if (isViolation(effect)) return effect;
   const expected = {
@@ -389,9 +413,9 @@ function settlementViolation(state: TreasuryState, body: SettlementBody, at: str
       'only an open settlement whose deadline has passed expires',
     );
   }
+  if (body.status === 'completed') return completionViolation(state, settlement, body, at);
   const closed = openViolation(settlement, at);
   if (closed !== undefined) return closed;
-  if (body.status === 'completed') return completionViolation(state, settlement, body);
   const { contract } = settlement;
   if (
     !contract.parties.includes(body.dispute.signer) &&

@@ -22,11 +22,16 @@ export interface TreasuryAccount {
   last_seq: number;
 }
 
-/** An entry id in use: where it was recorded and what it said, so a repeat can be told from a clash. */
+/**
+ * An entry id in use: where it was recorded and what it said, so a repeat can be told from a clash.
+ * A proposed settlement holds its entries' ids from the proposal (`pending`) until it completes, or
+ * releases them when it is disputed or expires.
+ */
 export interface EntryKey {
   seq: number;
   fingerprint: string;
   settlement_id?: string;
+  pending?: true;
 }
 
 export interface RecordedSignature extends SignatureRecord {
