@@ -572,6 +572,13 @@ describe('usage errors from the argument parser', () => {
       code: 'USAGE',
       message: expect.stringContaining('--body'),
     });
+    // CSV is for listings: a write asked for it is refused before it writes, not after.
+    const [csvWrite] = await vmAll(
+      [['--format', 'csv', 'emit', 'observability', 'obs_metric_snapshot', '--body', '{"n":1}']],
+      { data },
+    );
+    expect(csvWrite!.status).toBe(2);
+    expect(csvWrite!.stderr).toMatch(/^error\[USAGE\]: this command has no list result to write as CSV\n/);
     expect(snapshotDataDir(data)).toEqual(before);
     // And after all of the above, `vm root` is unchanged and the scroll still verifies with its two receipts.
     const [root, verify] = await vmAll(

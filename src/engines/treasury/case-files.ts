@@ -3,13 +3,14 @@
  * receipt names and hashes), ARTIFACTS.sha256 and PROOF.json. Every file is regenerated from the
  * scroll, so an execution killed after its receipt was written completes its case on the next try.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Receipt } from '../../core/receipt.js';
 import type { TreasurySettlement } from '../../core/treasury/state.js';
 import { caseDir, PROOF_FILE, writeCase, writeProof } from '../../ledger/case-store.js';
 import type { Ledger } from '../../ledger/ledger.js';
+import { withLock } from '../../ledger/lock.js';
 
 export const SIGNATURES_FILE = 'SIGNATURES.json';
 
@@ -22,7 +23,10 @@ export function manifestPath(settlementId: string): string {
   return `cases/treasury/${settlementId}/${SIGNATURES_FILE}`;
 }
 
-/** Writes the case of a completed settlement unless it is already whole. */
+/**
+ * Writes the case of a completed settlement unless it is already whole, holding the case's lock:
+ * two processes executing the same settlement at once write it one after the other.
+ */
 export async function writeSettlementCase(
   ledger: Ledger,
   settlement: TreasurySettlement,
@@ -30,7 +34,23 @@ export async function writeSettlementCase(
   receipt: Receipt,
 ): Promise<string> {
   const dir = settlementCaseDir(ledger, settlement.settlement_id);
-  if (existsSync(join(dir, PROOF_FILE)) && existsSync(join(dir, SIGNATURES_FILE))) return dir;
+  const parent = ledger.dataDir.casesDir('treasury');
+  mkdirSync(parent, { recursive: true });
+  const lock = join(parent, `.${settlement.settlement_id}.lock`);
+  return withLock(lock, ledger.identity.config.ledger.lock_timeout_ms, async () => {
+    if (!existsSync(join(dir, PROOF_FILE)) || !existsSync(join(dir, SIGNATURES_FILE)))
+      await writeCaseFiles(ledger, settlement, manifest, receipt);
+    return dir;
+  });
+}
+
+async function writeCaseFiles(
+  ledger: Ledger,
+  settlement: TreasurySettlement,
+  manifest: string,
+  receipt: Receipt,
+): Promise<void> {
+  const dir = settlementCaseDir(ledger, settlement.settlement_id);
   const staging = mkdtempSync(join(tmpdir(), 'vm-settlement-'));
   try {
     writeFileSync(join(staging, 'contract.json'), `${JSON.stringify(settlement.contract, null, 2)}\n`);
@@ -43,5 +63,4 @@ export async function writeSettlementCase(
     rmSync(staging, { recursive: true, force: true });
   }
   writeProof(dir, await ledger.bundle('treasury', receipt.seq));
-  return dir;
 }

@@ -379,6 +379,8 @@ export const settleExecute = defineOperation({
     let manifest = '';
     const { receipts, state } = await recordBooks(context, (books, at) => {
       const settlement = settlementIn(books, input.id);
+      // Another process completed it meanwhile: that execution is this one's answer too.
+      if (settlement.closed?.status === 'completed') return [];
       if (settlement.closed === undefined && settlementStatus(settlement, at) === 'expired')
         return [planExpiry(books, settlement, at)];
       refuseIf(openViolation(settlement, at));
@@ -388,8 +390,9 @@ export const settleExecute = defineOperation({
       manifest = planned.manifest;
       return [planned.draft];
     });
-    const receipt = receipts[0]!;
     const settlement = state.settlements.get(input.id)!;
+    const receipt = receipts[0];
+    if (receipt === undefined) return completedCase(context, settlement);
     const settled = view(settlement, context.clock().toISOString());
     if (receipt.body.status === 'expired') return { ok: false, receipt, settlement: settled, already: false };
     const dir = await writeSettlementCase(ledger, settlement, manifest, receipt);

@@ -8,8 +8,12 @@ import { operationPath, type AnyOperation, type EngineSurface } from '../../engi
 import { parseOperationInput } from '../../engines/framework/input.js';
 import type { GlobalOptions } from './main.js';
 
+/** The commands whose result is a list, which `--format csv` can write. */
+export const CSV_COMMANDS = new WeakSet<Command>();
+
 function commandFor(operation: AnyOperation, name: string): Command {
   const command = new Command(name).description(operation.summary);
+  if (operation.rows !== undefined) CSV_COMMANDS.add(command);
   const args = operation.cli.arguments ?? [];
   const options = operation.cli.options ?? [];
   for (const a of args) {

@@ -7,8 +7,8 @@ import { VERSION } from '../version.js';
 import { VaultMeshError } from '../../core/errors.js';
 import type { EngineSurface } from '../../engines/framework/engine.js';
 import type * as ActionsModule from './actions.js';
-import { addEngineCommands } from './engine-commands.js';
-import { OUTPUT_FORMATS, reportError, type OutputFormat } from './output.js';
+import { addEngineCommands, CSV_COMMANDS } from './engine-commands.js';
+import { csvUnsupported, OUTPUT_FORMATS, reportError, type OutputFormat } from './output.js';
 
 export interface GlobalOptions {
   data?: string;
@@ -397,6 +397,9 @@ export function buildProgram(engines: readonly EngineSurface[] = [], engineComma
     .action(run((a, g, name: string, o: { root?: string; noun?: string }) => a.engineNew(g, name, o)));
 
   addEngineCommands(program, engines);
+  program.hook('preAction', (_, action) => {
+    if (program.opts<GlobalOptions>().format === 'csv' && !CSV_COMMANDS.has(action)) throw csvUnsupported();
+  });
 
   program
     .command('completion')

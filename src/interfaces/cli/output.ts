@@ -19,6 +19,13 @@ export const EXIT_CODES: Record<ErrorKind, number> = {
   busy: 6,
 };
 
+/** Refused before the command runs, so that a write is never done and then reported as failed. */
+export function csvUnsupported(): VaultMeshError {
+  return new VaultMeshError('USAGE', 'this command has no list result to write as CSV', {
+    hint: 'use --format json or yaml for it; csv is for listings such as vm treasury query',
+  });
+}
+
 export function emitResult<T>(
   format: OutputFormat,
   result: T,
@@ -27,11 +34,7 @@ export function emitResult<T>(
 ): void {
   let text: string;
   if (format === 'csv') {
-    if (rows === undefined) {
-      throw new VaultMeshError('USAGE', 'this command has no list result to write as CSV', {
-        hint: 'use --format json or yaml for it; csv is for listings such as vm treasury query',
-      });
-    }
+    if (rows === undefined) throw csvUnsupported();
     text = csv(rows(result));
   } else if (format === 'json') text = JSON.stringify(result, null, 2);
   else if (format === 'yaml') text = toYaml(result).trimEnd();
