@@ -195,6 +195,12 @@ describe('MCP server over stdio', () => {
         'console_receipts_search',
         'console_approve_action',
         'console_spawn_agent',
+        'treasury_credit',
+        'treasury_balance',
+        'treasury_settle_propose',
+        'treasury_settle_sign',
+        'mesh_node_list',
+        'identity_did_show',
       ]),
     );
     // Local operations take files on the caller's machine: never offered remotely.
@@ -423,6 +429,46 @@ describe('MCP server over stdio', () => {
     const anchored = await call(anchorer, 'anchor_now', {});
     expect(anchored.isError, JSON.stringify(anchored.content)).toBeUndefined();
     expect(text(anchored)).toContain('"outcome": "anchored"');
+  });
+
+  it('runs the Treasury: amounts only as decimal strings, accounts with admin, exact balances', async () => {
+    const writer = await connect(issueToken('storage:treasury', 'treasury-writer').token);
+    const admin = await connect(issueToken(['admin:treasury', 'storage:treasury'], 'treasury-admin').token);
+    const open = { account: 'mcp-ops', type: 'operational', currency: 'EUR' };
+    expect(await failure(writer, 'treasury_account_open', open)).toMatch(
+      /^error\[FORBIDDEN\]: .*admin:treasury/,
+    );
+    await ok(admin, 'treasury_account_open', open);
+    expect(
+      await failure(writer, 'treasury_credit', { account: 'mcp-ops', amount: 0.1, memo: 'float' }),
+    ).toMatch(
+      /amounts are decimal strings such as "12\.50", never numbers \(a number is a float\) at amount$/,
+    );
+    for (const amount of ['0.1', '0.2'])
+      await ok(writer, 'treasury_credit', {
+        account: 'mcp-ops',
+        amount,
+        memo: 'm',
+        entryId: `mcp-${amount}`,
+      });
+    const again = await ok<{ already: boolean }>(writer, 'treasury_credit', {
+      account: 'mcp-ops',
+      amount: '0.10',
+      memo: 'm',
+      entryId: 'mcp-0.1',
+    });
+    expect(again.already).toBe(true);
+    const books = await ok<{ accounts: { account_id: string; balance: string }[] }>(
+      anonymous,
+      'treasury_balance',
+      {
+        account: 'mcp-ops',
+      },
+    );
+    expect(books.accounts).toEqual([expect.objectContaining({ account_id: 'mcp-ops', balance: '0.30' })]);
+    expect(
+      await failure(writer, 'treasury_debit', { account: 'mcp-ops', amount: '0.31', memo: 'too much' }),
+    ).toMatch(/^error\[INSUFFICIENT_FUNDS\]: /);
   });
 
   it('runs engine operations: drills_query and remembrancer_list on empty scrolls', async () => {
