@@ -185,7 +185,9 @@ export const settlePropose = defineOperation({
   async run(context, input): Promise<{ receipt: Receipt; settlement: SettlementView }> {
     const { ledger } = context;
     const initiatedBy = input.as ?? ledger.identity.did;
-    if (initiatedBy === ledger.identity.did) await ensureNodeDid(ledger);
+    // The node may initiate, sign or be a party; its DID is put in the Identity scroll on first use.
+    if ([initiatedBy, ...input.signer, ...(input.party ?? [])].includes(ledger.identity.did))
+      await ensureNodeDid(ledger);
     activeDid(ledger, initiatedBy, 'as');
     for (const d of input.signer) activeDid(ledger, d, 'signer');
     const parties = input.party ?? input.signer;
