@@ -51,6 +51,7 @@ const OPERATIONS = [
   'settle list',
   'settle execute',
   'settle dispute',
+  'audit',
 ];
 
 /** A Treasury operation by name, or an Identity one as `identity <name>`. */
@@ -152,6 +153,7 @@ describe('design gate: treasury', () => {
     await run('balance', {});
     await run('query', { account: 'ops-eur' });
     await run('settle list', {});
+    await run('audit', {});
     receipts = scrollText()
       .trimEnd()
       .split('\n')
@@ -191,9 +193,13 @@ describe('design gate: treasury', () => {
       expect(text.length, op.name).toBeGreaterThan(0);
     }
     const listLike = ['account list', 'balance', 'query', 'settle list'];
-    expect(treasuryEngine.operations.filter((o) => o.rows !== undefined).map((o) => o.name)).toEqual(
-      listLike,
-    );
+    expect(treasuryEngine.operations.filter((o) => o.rows !== undefined).map((o) => o.name)).toEqual([
+      ...listLike,
+      'audit',
+    ]);
+    // The books the gate kept break no rule: the audit is clean, and its listing empty.
+    expect(outputs.get('audit')).toEqual({ ok: true, receipts: receipts.length, anomalies: [] });
+    expect(operation('audit').rows!(outputs.get('audit')).rows).toEqual([]);
     for (const name of listLike) {
       const table = operation(name).rows!(outputs.get(name));
       expect(table.columns.length, name).toBeGreaterThan(0);

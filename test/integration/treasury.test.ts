@@ -1594,5 +1594,23 @@ describe.concurrent('a tampered Treasury scroll', () => {
       [2, 'treasury_credit', 'BALANCE_MISMATCH'],
     ]);
     expect(books.accounts.map((a) => [a.account_id, a.balance])).toEqual([['ops-eur', '0.00']]);
+
+    // vm treasury audit names them too, and fails (exit 4); as CSV, one row each.
+    const [audit, auditCsv] = await vmAll(
+      [
+        ['treasury', 'audit'],
+        ['--format', 'csv', 'treasury', 'audit'],
+      ],
+      { data },
+    );
+    expect(audit.status).toBe(4);
+    expect(audit.stdout).toMatch(/^FAIL: 3 receipts, 2 break the rules and move no money\n/);
+    expect(audit.stdout).toMatch(/^1 +treasury_credit +BALANCE_MISMATCH +balance_after: /m);
+    expect(auditCsv.status).toBe(4);
+    expect(parseCsv(auditCsv.stdout).map((r) => r.slice(0, 3))).toEqual([
+      ['seq', 'type', 'code'],
+      ['1', 'treasury_credit', 'BALANCE_MISMATCH'],
+      ['2', 'treasury_credit', 'BALANCE_MISMATCH'],
+    ]);
   });
 });

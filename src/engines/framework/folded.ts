@@ -5,8 +5,9 @@
  * spend the same balance, both join the same node) and both append.
  */
 import type { JsonObject } from '../../core/canonical.js';
-import type { ScrollFold } from '../../core/fold.js';
+import type { FoldAnomaly, ScrollFold } from '../../core/fold.js';
 import type { Receipt } from '../../core/receipt.js';
+import type { TableRows } from '../../core/table.js';
 import { foldedState } from '../../ledger/fold-cache.js';
 import type { EngineContext } from './engine.js';
 
@@ -36,4 +37,12 @@ export async function recordFolded<S>(
   });
   if (appended.length > 0) await context.ledger.publish(fold.scroll);
   return { receipts: appended.map((a) => a.receipt), state: currentState(context, fold).state };
+}
+
+/** The receipts a fold left out, one row each, for `audit` listings and CSV. */
+export function anomalyRows(anomalies: readonly FoldAnomaly[]): TableRows {
+  return {
+    columns: ['seq', 'type', 'code', 'message'],
+    rows: anomalies.map((a) => [String(a.seq), a.type, a.code, a.message]),
+  };
 }

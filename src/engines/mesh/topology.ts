@@ -12,9 +12,10 @@ import { planSnapshot } from '../../core/mesh/plan.js';
 import type { MeshAnomaly, MeshSnapshot } from '../../core/mesh/state.js';
 import { topologyDocument, type TopologyDocument } from '../../core/mesh/topology.js';
 import type { Receipt } from '../../core/receipt.js';
-import { textTable, type TableRows } from '../../core/table.js';
+import { textTable } from '../../core/table.js';
 import { writeFileDurably } from '../../ledger/durable.js';
 import { defineOperation, type EngineContext } from '../framework/engine.js';
+import { anomalyRows } from '../framework/folded.js';
 import { currentMesh, receiptSummary, recordMeshChange } from './ledger.js';
 
 const GRAPHS = ['json', 'dot'] as const;
@@ -127,13 +128,6 @@ interface AuditOutput {
   snapshots: MeshSnapshot[];
 }
 
-function anomalyRows(r: AuditOutput): TableRows {
-  return {
-    columns: ['seq', 'type', 'code', 'message'],
-    rows: r.anomalies.map((a) => [String(a.seq), a.type, a.code, a.message]),
-  };
-}
-
 export const audit = defineOperation({
   name: 'audit',
   summary: 'receipts that break the rules, and whether each topology snapshot matches a replay',
@@ -152,7 +146,7 @@ export const audit = defineOperation({
   human: (r) =>
     [
       `${r.ok ? 'ok' : 'FAIL'}: ${r.size} receipts, ${r.anomalies.length} anomalies, ${r.snapshots.filter((s) => s.matches).length}/${r.snapshots.length} snapshots match a replay`,
-      ...(r.anomalies.length === 0 ? [] : [textTable(anomalyRows(r))]),
+      ...(r.anomalies.length === 0 ? [] : [textTable(anomalyRows(r.anomalies))]),
     ].join('\n'),
-  rows: anomalyRows,
+  rows: (r) => anomalyRows(r.anomalies),
 });

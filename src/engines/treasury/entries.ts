@@ -15,6 +15,7 @@ import type { EntryKind } from '../../core/treasury/rules.js';
 import type { TreasuryState } from '../../core/treasury/state.js';
 import type { EngineContext } from '../framework/engine.js';
 import { defineOperation } from '../framework/engine.js';
+import { anomalyRows } from '../framework/folded.js';
 import { timeBound, timeInput } from '../framework/operations.js';
 import { accountListing, accountRows, type AccountListing } from './accounts.js';
 import { accountId, amountInput, currencyInput, memoInput } from './inputs.js';
@@ -171,10 +172,7 @@ export const balance = defineOperation({
       } (from ${receipts} receipts)`,
       ...(anomalies.length === 0
         ? []
-        : [
-            `${anomalies.length} receipt(s) broke the rules and move no money:`,
-            ...anomalies.map((a) => `  seq ${a.seq} ${a.type} ${a.code}: ${a.message}`),
-          ]),
+        : [`${anomalies.length} receipt(s) break the rules and move no money: see vm treasury audit`]),
     ].join('\n'),
   rows: ({ accounts }) => accountRows(accounts),
 });
@@ -304,3 +302,27 @@ function entryRows(entries: readonly EntryRow[]): TableRows {
     ]),
   };
 }
+
+export interface AuditReport {
+  ok: boolean;
+  receipts: number;
+  anomalies: TreasuryState['anomalies'];
+}
+
+export const audit = defineOperation({
+  name: 'audit',
+  summary: 'receipts in the scroll that break the rules of the books (written around the engine)',
+  access: 'read',
+  input: z.object({}),
+  cli: {},
+  async run(context): Promise<AuditReport> {
+    const { state } = currentBooks(context);
+    return { ok: state.anomalies.length === 0, receipts: state.size, anomalies: state.anomalies };
+  },
+  human: (r) =>
+    [
+      `${r.ok ? 'ok' : 'FAIL'}: ${r.receipts} receipts, ${r.anomalies.length} break the rules and move no money`,
+      ...(r.anomalies.length === 0 ? [] : [textTable(anomalyRows(r.anomalies))]),
+    ].join('\n'),
+  rows: (r) => anomalyRows(r.anomalies),
+});

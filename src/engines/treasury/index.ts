@@ -6,7 +6,7 @@
 import { treasury } from '../../core/scrolls/treasury.js';
 import { defineLedgerEngine } from '../framework/engine.js';
 import { accountList, accountOpen } from './accounts.js';
-import { balance, credit, debit, query } from './entries.js';
+import { audit, balance, credit, debit, query } from './entries.js';
 import {
   settleDispute,
   settleExecute,
@@ -36,5 +36,6 @@ export const treasuryEngine = defineLedgerEngine(
     settleList,
     settleExecute,
     settleDispute,
+    audit,
   ],
 );
