@@ -212,6 +212,11 @@ export function currentKeys(record: DidRecord): KeyRecord[] {
   return record.status === 'active' ? record.keys.filter((k) => k.retired_seq === undefined) : [];
 }
 
+/** The id of the DID's newest current key, if it has one. */
+export function newestKey(record: DidRecord): string | undefined {
+  return currentKeys(record).at(-1)?.id;
+}
+
 /** Whether `kid` was a key of the DID when the receipt at `seq` was written. */
 export function keyValidAt(record: DidRecord, kid: string, seq: number): KeyRecord | undefined {
   return record.keys.find(

@@ -13,7 +13,7 @@ import {
   signCredential,
 } from '../../core/identity/credential.js';
 import { decodePublicKeyMultibase, parseDid } from '../../core/identity/did.js';
-import { currentKeys, keyValidAt, type CredentialRecord } from '../../core/identity/registry.js';
+import { currentKeys, keyValidAt, newestKey, type CredentialRecord } from '../../core/identity/registry.js';
 import { textTable } from '../../core/table.js';
 import { loadDidSigner } from '../../ledger/keystore.js';
 import { loadNodeSigner } from '../../ledger/node-identity.js';
@@ -64,8 +64,16 @@ const issueOperation = defineOperation({
         ? undefined
         : new Date(issuedAt.getTime() + parseDuration(input.expires, '--expires'));
     // An issuer that is not in the scroll is named as such, not as a key the node lacks.
-    if (issuer !== ledger.identity.did) didRecord(identityState(ledger), issuer, '--issuer');
-    const didSigner = issuer === ledger.identity.did ? undefined : loadDidSigner(ledger.dataDir, issuer);
+    // The key it signs with is the DID's current one: a key file left by a rotation that never got
+    // its receipt written is not part of the document.
+    const didSigner =
+      issuer === ledger.identity.did
+        ? undefined
+        : loadDidSigner(
+            ledger.dataDir,
+            issuer,
+            newestKey(didRecord(identityState(ledger), issuer, '--issuer')),
+          );
     const sign = didSigner?.sign ?? ((m: Uint8Array) => loadNodeSigner(ledger.dataDir).sign(m));
     let jwt = '';
     const id = `urn:uuid:${randomUUID()}`;

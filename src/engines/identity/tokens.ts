@@ -20,7 +20,12 @@ import {
 } from '../../core/capability-token.js';
 import { VaultMeshError } from '../../core/errors.js';
 import { sha256 } from '../../core/hash.js';
-import { currentKeys, type GrantRecord, type IdentityState } from '../../core/identity/registry.js';
+import {
+  currentKeys,
+  newestKey,
+  type GrantRecord,
+  type IdentityState,
+} from '../../core/identity/registry.js';
 import { decodePublicKeyMultibase } from '../../core/identity/did.js';
 import type { Receipt } from '../../core/receipt.js';
 import { loadDidSigner } from '../../ledger/keystore.js';
@@ -94,8 +99,14 @@ export async function issueToken(ledger: Ledger, request: TokenRequest, now: Dat
   const node = ledger.identity.did;
   const granter = request.grantedBy ?? node;
   // A granter that is not in the scroll is named as such, not as a key the node lacks.
-  if (granter !== node) didRecord(identityState(ledger), granter, '--granted-by');
-  const didSigner = granter === node ? undefined : loadDidSigner(ledger.dataDir, granter);
+  const didSigner =
+    granter === node
+      ? undefined
+      : loadDidSigner(
+          ledger.dataDir,
+          granter,
+          newestKey(didRecord(identityState(ledger), granter, '--granted-by')),
+        );
   const signer = didSigner ?? loadNodeSigner(ledger.dataDir);
   let issued: { token: string; claims: TokenClaims } | undefined;
   const [receipt] = await identityAppend(ledger, (state) => {

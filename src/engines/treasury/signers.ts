@@ -32,7 +32,7 @@ function nodeHeldSigner(ledger: Ledger, resolved: ResolvedDid, kid: string | und
   const signer =
     resolved.did === ledger.identity.did
       ? loadNodeSigner(ledger.dataDir)
-      : loadDidSigner(ledger.dataDir, resolved.did, kid);
+      : loadDidSigner(ledger.dataDir, resolved.did, kid ?? resolved.keys.at(-1)?.id);
   const key = resolved.keys.find((k) => sameKey(k.publicKey, signer.publicKey));
   if (key === undefined || (kid !== undefined && key.id !== kid)) {
     throw new VaultMeshError(
