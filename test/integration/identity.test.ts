@@ -948,6 +948,11 @@ describe('capabilities', () => {
       vm(['--format', 'json', 'token', 'list'], { data }),
     );
     expect(tokens.find((t) => t.id === agentStorage.token_id)?.granted_by).toBe(ALICE);
+    const human = vm(['token', 'list'], { data }).stdout.split('\n');
+    expect(human[0]).toMatch(/^ID +SUBJECT +GRANTS +GRANTED BY +EXPIRES +STATE$/);
+    expect(human.find((l) => l.startsWith(agentStorage.token_id))).toMatch(
+      new RegExp(`storage:treasury +${ALICE.replace(/[.:]/g, '\\$&')} +`),
+    );
   });
 
   it("revoking alice's admin grant makes the agent's token fail, naming alice", () => {

@@ -460,11 +460,12 @@ export async function tokenList(g: GlobalOptions): Promise<void> {
       rows.length === 0
         ? 'no tokens issued'
         : table([
-            ['ID', 'SUBJECT', 'GRANTS', 'EXPIRES', 'STATE'],
+            ['ID', 'SUBJECT', 'GRANTS', 'GRANTED BY', 'EXPIRES', 'STATE'],
             ...rows.map((t) => [
               t.id,
               t.subject,
               t.grants.map(formatGrant).join(','),
+              t.granted_by,
               t.expires_at,
               t.revoked ? 'revoked' : Date.parse(t.expires_at) <= Date.now() ? 'expired' : 'valid',
             ]),
