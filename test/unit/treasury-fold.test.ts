@@ -388,6 +388,27 @@ describe('accounts and entries', () => {
     );
     expect(planned).toEqual({ recorded: books.state.entries.get('e1') });
     expect('recorded' in planned && planned.recorded.seq).toBe(3);
+    // Tags label a receipt; they do not make a retry another entry.
+    const tagged = planEntry(
+      books.state,
+      'credit',
+      { entry_id: 'e1', account: 'ops-eur', amount: 10050n, currency: 'EUR', memo: 'm' },
+      books.now(),
+      ['payroll'],
+    );
+    expect(tagged).toEqual(planned);
+  });
+
+  it('labels an entry receipt with its kind and the tags given', () => {
+    const books = funded();
+    const planned = planEntry(
+      books.state,
+      'debit',
+      { entry_id: 'e9', account: 'ops-eur', amount: 100n, currency: 'EUR', memo: 'fee' },
+      books.now(),
+      ['payroll', 'debit', 'q4'],
+    );
+    expect('draft' in planned && planned.draft.tags).toEqual(['treasury', 'debit', 'payroll', 'q4']);
   });
 });
 

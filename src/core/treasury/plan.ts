@@ -62,7 +62,8 @@ export interface EntrySpec {
 
 /**
  * The entry's receipt, or — when the same entry id was recorded before with the same content —
- * the earlier record, so that a retried command records it once.
+ * the earlier record, so that a retried command records it once. Tags label the receipt; they are
+ * not part of what makes two entries the same.
  * @throws VaultMeshError ENTRY_CONFLICT when the id was recorded with other content.
  */
 export function planEntry(
@@ -70,6 +71,7 @@ export function planEntry(
   kind: EntryKind,
   entry: EntrySpec,
   at: string,
+  tags: readonly string[] = [],
 ): { draft: TreasuryDraft } | { recorded: EntryKey } {
   const amount = formatAmount(entry.amount, entry.currency);
   const fields = { account: entry.account, amount, currency: entry.currency, memo: entry.memo };
@@ -86,7 +88,7 @@ export function planEntry(
     balance_after: formatAmount(after, entry.currency),
   };
   const type = kind === 'credit' ? 'treasury_credit' : 'treasury_debit';
-  return { draft: decided(state, { type, body }, at, [kind]) };
+  return { draft: decided(state, { type, body }, at, [kind, ...tags.filter((t) => t !== kind)]) };
 }
 
 export function planProposal(state: TreasuryState, contract: SettlementContract, at: string): TreasuryDraft {

@@ -62,6 +62,7 @@ async function recordEntry(
         memo: input.memo,
       },
       at,
+      input.tag,
     );
     if ('recorded' in planned) {
       recorded = planned.recorded.seq;
@@ -80,6 +81,7 @@ const entryInput = z.object({
   currency: currencyInput.optional(),
   memo: memoInput,
   entryId: ledgerId.optional(),
+  tag: z.array(identifier).optional(),
 });
 
 const entryOptions = (direction: 'to' | 'from') => [
@@ -100,6 +102,7 @@ const entryOptions = (direction: 'to' | 'from') => [
     flags: '--entry-id <id>',
     description: 'idempotency key: the same entry again is recorded once (default: a new id)',
   },
+  { field: 'tag', flags: '--tag <tags...>', description: 'labels of the receipt, e.g. payroll q4' },
 ];
 
 const entryDone =
@@ -243,6 +246,7 @@ export const query = defineOperation({
       { field: 'from', flags: '--from <date>', description: 'recorded at or after (YYYY-MM-DD or ISO time)' },
       { field: 'to', flags: '--to <date>', description: 'recorded before; a date includes that day' },
       { field: 'type', flags: '--type <kind>', description: 'credit, debit or settlement' },
+      { field: 'tag', flags: '--tag <tags...>', description: "receipts' tags that must all be present" },
       { field: 'limit', flags: '--limit <n>', description: 'at most n entries, oldest first (default 1000)' },
     ],
   },
@@ -257,6 +261,7 @@ export const query = defineOperation({
       types,
       ...(input.from === undefined ? {} : { from: timeBound(input.from, false) }),
       ...(input.to === undefined ? {} : { to: timeBound(input.to, true) }),
+      ...(input.tag === undefined ? {} : { tags: input.tag }),
       limit: Number.MAX_SAFE_INTEGER,
     });
     const entries = receipts
