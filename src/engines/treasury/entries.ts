@@ -251,20 +251,32 @@ export const query = defineOperation({
     ],
   },
   async run(context, input): Promise<{ entries: EntryRow[] }> {
-    const types =
-      input.type === 'settlement'
-        ? ['treasury_settlement']
-        : input.type === undefined
-          ? ['treasury_credit', 'treasury_debit', 'treasury_settlement']
-          : [`treasury_${input.type}`, 'treasury_settlement'];
-    const receipts = context.ledger.query('treasury', {
-      types,
+    const window = {
       ...(input.from === undefined ? {} : { from: timeBound(input.from, false) }),
       ...(input.to === undefined ? {} : { to: timeBound(input.to, true) }),
       ...(input.tag === undefined ? {} : { tags: input.tag }),
+    };
+    const text = (path: string, value: string) => ({ path, value, text: value });
+    // Single entries through the query index (account and kind are body fields it knows); the
+    // entries of completed settlements are nested, so those receipts are read and filtered here.
+    const single =
+      input.type === 'settlement'
+        ? []
+        : context.ledger.query('treasury', {
+            types:
+              input.type === undefined ? ['treasury_credit', 'treasury_debit'] : [`treasury_${input.type}`],
+            ...window,
+            ...(input.account === undefined ? {} : { where: [text('account', input.account)] }),
+            limit: input.limit,
+          });
+    const settled = context.ledger.query('treasury', {
+      types: ['treasury_settlement'],
+      ...window,
+      where: [text('status', 'completed')],
       limit: Number.MAX_SAFE_INTEGER,
     });
-    const entries = receipts
+    const entries = [...single, ...settled]
+      .sort((a, b) => a.seq - b.seq)
       .flatMap(entriesOf)
       .filter(
         (e) =>
