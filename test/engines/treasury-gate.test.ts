@@ -22,6 +22,7 @@ import { getReceiptType, SCROLLS } from '../../src/core/scrolls/index.js';
 import { treasury as treasuryScroll, TREASURY_TYPES } from '../../src/core/scrolls/treasury.js';
 import { treasuryFold } from '../../src/core/treasury/fold.js';
 import { signaturesManifest } from '../../src/core/treasury/rules.js';
+import { balanceText } from '../../src/core/treasury/state.js';
 import type { AnyOperation } from '../../src/engines/framework/engine.js';
 import { parseOperationInput } from '../../src/engines/framework/input.js';
 import { identityEngine } from '../../src/engines/identity/index.js';
@@ -455,6 +456,32 @@ describe('design gate: treasury', () => {
 
   it('anchor: a Guardian cycle with the local backend covers the Treasury scroll', async () => {
     await expectAnchored(ledger, treasuryScroll, receipts.length);
+  });
+
+  it('balance --as-of: the books as they stood before a time, equal to a fold of that prefix', async () => {
+    const completed = receipts.find(
+      (r) => r.type === 'treasury_settlement' && r.body.status === 'completed',
+    )!;
+    const before = receipts.slice(
+      0,
+      receipts.findIndex((r) => r.ts >= completed.ts),
+    );
+    const expected = foldAll(treasuryFold, before);
+    const report = await run<{ accounts: Array<{ account_id: string; balance: string }>; receipts: number }>(
+      'balance',
+      { asOf: completed.ts },
+    );
+    expect(report.receipts).toBe(before.length);
+    expect(report.accounts.map((a) => [a.account_id, a.balance])).toEqual(
+      [...expected.accounts.values()].map((a) => [a.account_id, balanceText(a)]),
+    );
+    // Before the settlement ops-eur still held what it had; after it, 60.00 less.
+    const now = await run<{ accounts: Array<{ account_id: string; balance: string }> }>('balance', {});
+    const at = (r: { accounts: Array<{ account_id: string; balance: string }> }, id: string) =>
+      r.accounts.find((a) => a.account_id === id)?.balance;
+    expect(at(report, 'vendor')).toBe('0.00');
+    expect(at(now, 'vendor')).toBe('60.00');
+    expect(await run('balance', { asOf: '2000-01-01' })).toMatchObject({ accounts: [], receipts: 0 });
   });
 
   it('query: by type, by tag and by body field; the entries an account saw', async () => {

@@ -28,7 +28,9 @@ const MAX_CONTRACT_BYTES = 1024 * 1024;
 const isoTime = z.iso.datetime({ offset: true });
 const day = z.iso.date();
 /** `--from`/`--to`: a day (YYYY-MM-DD) or an ISO time; see `timeBound`. */
-export const timeInput = z.union([day, isoTime]);
+export const timeInput = z.union([day, isoTime], {
+  error: 'expected a date (2026-11-30) or an ISO time (2026-11-30T12:00:00Z)',
+});
 
 export function readContractFile(context: EngineContext, file: string): unknown {
   const bytes = readUserFile(

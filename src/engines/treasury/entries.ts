@@ -10,6 +10,7 @@ import { identifier } from '../../core/scrolls/define.js';
 import { ledgerId } from '../../core/scrolls/treasury.js';
 import { textTable, type TableRows } from '../../core/table.js';
 import { currencyOf, formatAmount, parseAmount, parseFormatted } from '../../core/treasury/money.js';
+import { treasuryFold } from '../../core/treasury/fold.js';
 import { planEntry } from '../../core/treasury/plan.js';
 import type { EntryKind } from '../../core/treasury/rules.js';
 import type { TreasuryState } from '../../core/treasury/state.js';
@@ -152,14 +153,42 @@ function totalsOf(accounts: readonly AccountListing[]): Record<string, string> {
   );
 }
 
+/** The fold of the scroll's receipts up to the first one recorded at or after `bound`. */
+function booksBefore(context: EngineContext, bound: string): TreasuryState {
+  const log = context.ledger.reader('treasury');
+  try {
+    const state = treasuryFold.initial();
+    for (const { line } of log.readLines(0, log.size)) {
+      const receipt = JSON.parse(line) as Receipt;
+      if (receipt.ts >= bound) break;
+      treasuryFold.apply(state, receipt);
+    }
+    return state;
+  } finally {
+    log.close();
+  }
+}
+
 export const balance = defineOperation({
   name: 'balance',
   summary: 'balances derived from the scroll: one account, or all with totals per currency',
   access: 'read',
-  input: z.object({ account: accountId.optional() }),
-  cli: { arguments: [{ field: 'account', name: 'account', optional: true, description: 'one account' }] },
+  input: z.object({ account: accountId.optional(), asOf: timeInput.optional() }),
+  cli: {
+    arguments: [{ field: 'account', name: 'account', optional: true, description: 'one account' }],
+    options: [
+      {
+        field: 'asOf',
+        flags: '--as-of <date>',
+        description: 'the books as they stood before this time (YYYY-MM-DD means the end of that day)',
+      },
+    ],
+  },
   async run(context, input): Promise<BalanceReport> {
-    const { state } = currentBooks(context);
+    const state =
+      input.asOf === undefined
+        ? currentBooks(context).state
+        : booksBefore(context, timeBound(input.asOf, true));
     const all = [...state.accounts.values()].map(accountListing);
     const accounts = input.account === undefined ? all : all.filter((a) => a.account_id === input.account);
     if (input.account !== undefined && accounts.length === 0) throw unknownAccount(input.account);
