@@ -4,7 +4,7 @@
  * its result and takes in only the receipts appended since.
  */
 import type { JsonValue } from './canonical.js';
-import type { ErrorCode } from './errors.js';
+import { VaultMeshError, type ErrorCode } from './errors.js';
 import type { Receipt } from './receipt.js';
 import type { ScrollDefinition } from './scrolls/define.js';
 
@@ -75,4 +75,20 @@ export function applyRuled<S extends RuledState, C>(
   const broken = rules.violation(state, change, receipt.ts);
   if (broken !== undefined) return note(broken.code, broken.message);
   rules.apply(state, change, { seq: receipt.seq, ts: receipt.ts });
+}
+
+/** A rule a change breaks: the code and message an engine refuses it with, and how to fix it. */
+export interface Violation {
+  code: ErrorCode;
+  message: string;
+  hint: string;
+}
+
+export function ruleBroken(code: ErrorCode, message: string, hint: string): Violation {
+  return { code, message, hint };
+}
+
+/** The error an engine throws for a change that breaks a rule: nothing has been written. */
+export function refusal(violation: Violation): VaultMeshError {
+  return new VaultMeshError(violation.code, violation.message, { hint: violation.hint });
 }

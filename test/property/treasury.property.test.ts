@@ -40,9 +40,9 @@ import {
   planExpiry,
   planProposal,
   planSignature,
-  refusal,
   type TreasuryDraft,
 } from '../../src/core/treasury/plan.js';
+import { refusal } from '../../src/core/fold.js';
 import { openViolation } from '../../src/core/treasury/rules.js';
 import {
   encodeTreasuryState,

@@ -5,16 +5,10 @@
  */
 import type { JsonObject } from '../canonical.js';
 import { VaultMeshError } from '../errors.js';
+import { refusal } from '../fold.js';
 import type { GrantBody, JoinBody, LeaveBody, RevokeBody, RouteBody, SnapshotBody } from '../scrolls/mesh.js';
 import { endpointsHash, type Endpoint, type NodeType, type Transport } from './fields.js';
-import {
-  endedBy,
-  grantViolation,
-  routeViolation,
-  violation,
-  type MeshChange,
-  type Violation,
-} from './rules.js';
+import { endedBy, grantViolation, routeViolation, violation, type MeshChange } from './rules.js';
 import type { MeshState } from './state.js';
 import { topologyDocument } from './topology.js';
 
@@ -23,8 +17,6 @@ export interface MeshDraft {
   body: JsonObject;
   tags: string[];
 }
-
-const refusal = (broken: Violation) => new VaultMeshError(broken.code, broken.message, { hint: broken.hint });
 
 function decided(state: MeshState, change: MeshChange, at: string, tags: string[]): MeshDraft {
   const broken = violation(state, change, at);

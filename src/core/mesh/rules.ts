@@ -3,7 +3,7 @@
  * written), and the fold notes a recorded receipt that breaks one as an anomaly and leaves it out.
  * `at` is the time the change is judged at: the engine's clock, or the receipt's `ts`.
  */
-import type { ErrorCode } from '../errors.js';
+import { ruleBroken, type Violation } from '../fold.js';
 import { SCROLLS } from '../scrolls/index.js';
 import type { GrantBody, JoinBody, LeaveBody, RevokeBody, RouteBody, SnapshotBody } from '../scrolls/mesh.js';
 import { nodeIdOf } from './fields.js';
@@ -18,13 +18,7 @@ export type MeshChange =
   | { type: 'mesh_capability_revoke'; body: RevokeBody }
   | { type: 'mesh_topology_snapshot'; body: SnapshotBody };
 
-export interface Violation {
-  code: ErrorCode;
-  message: string;
-  hint: string;
-}
-
-const broken = (code: ErrorCode, message: string, hint: string): Violation => ({ code, message, hint });
+const broken = ruleBroken;
 
 /** The node must be a current member; `field` names the body field that refers to it. */
 export function memberViolation(state: MeshState, did: string, field: string): Violation | undefined {

@@ -5,7 +5,7 @@
  * anything is written.
  */
 import type { JsonObject } from '../canonical.js';
-import { VaultMeshError } from '../errors.js';
+import { refusal } from '../fold.js';
 import type {
   AccountOpenBody,
   EntryBody,
@@ -28,7 +28,6 @@ import {
   violation,
   type EntryKind,
   type TreasuryChange,
-  type Violation,
 } from './rules.js';
 import type { EntryKey, TreasurySettlement, TreasuryState } from './state.js';
 
@@ -36,10 +35,6 @@ export interface TreasuryDraft {
   type: TreasuryChange['type'];
   body: JsonObject;
   tags: string[];
-}
-
-export function refusal(broken: Violation): VaultMeshError {
-  return new VaultMeshError(broken.code, broken.message, { hint: broken.hint });
 }
 
 function decided(state: TreasuryState, change: TreasuryChange, at: string, tags: string[]): TreasuryDraft {

@@ -5,7 +5,7 @@
  * at: the engine's clock, or the receipt's `ts`.
  */
 import { canonicalJson, type JsonValue } from '../canonical.js';
-import type { ErrorCode } from '../errors.js';
+import { ruleBroken, type Violation } from '../fold.js';
 import { formatHash, sha256 } from '../hash.js';
 import type {
   AccountOpenBody,
@@ -33,13 +33,7 @@ export type TreasuryChange =
   | { type: 'treasury_settlement'; body: SettlementBody }
   | { type: 'treasury_settlement_signature'; body: SignatureBody };
 
-export interface Violation {
-  code: ErrorCode;
-  message: string;
-  hint: string;
-}
-
-const broken = (code: ErrorCode, message: string, hint: string): Violation => ({ code, message, hint });
+const broken = ruleBroken;
 
 export function accountViolation(
   state: TreasuryState,

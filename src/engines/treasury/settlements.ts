@@ -21,9 +21,9 @@ import {
   planExpiry,
   planProposal,
   planSignature,
-  refusal,
 } from '../../core/treasury/plan.js';
-import { openViolation, signaturesManifest, type Violation } from '../../core/treasury/rules.js';
+import { refusal, type Violation } from '../../core/fold.js';
+import { openViolation, signaturesManifest } from '../../core/treasury/rules.js';
 import {
   missingSigners,
   settlementStatus,
@@ -234,29 +234,35 @@ export const settlePropose = defineOperation({
     ].join('\n'),
 });
 
+/** Who signs, with which key, and — when the holder keeps the key — the signature they made. */
+const signerFields = {
+  as: did,
+  kid: z.string().min(1).optional(),
+  signature: z.string().min(1).optional(),
+};
+
+function signerOptions(role: 'signer' | 'party', statement: string) {
+  return [
+    { field: 'as', flags: '--as <did>', description: `the ${role}` },
+    { field: 'kid', flags: '--kid <key-id>', description: `the ${role}'s key (default: their newest)` },
+    {
+      field: 'signature',
+      flags: '--signature <base64url>',
+      description: `the holder's Ed25519 signature of ${statement}`,
+    },
+  ];
+}
+
 export const settleSign = defineOperation({
   name: 'settle sign',
   summary:
     "sign a settlement's contract hash as a required signer (with a key this node holds, or --signature)",
   access: 'write',
   capability: 'admin',
-  input: z.object({
-    id: ledgerId,
-    as: did,
-    kid: z.string().min(1).optional(),
-    signature: z.string().min(1).optional(),
-  }),
+  input: z.object({ id: ledgerId, ...signerFields }),
   cli: {
     arguments: [settlementArgument],
-    options: [
-      { field: 'as', flags: '--as <did>', description: 'the signer' },
-      { field: 'kid', flags: '--kid <key-id>', description: "the signer's key (default: their newest)" },
-      {
-        field: 'signature',
-        flags: '--signature <base64url>',
-        description: 'the holder\'s Ed25519 signature of the statement "settle show" prints',
-      },
-    ],
+    options: signerOptions('signer', 'the statement "settle show" prints'),
   },
   async run(context, input): Promise<{ receipt: Receipt; settlement: SettlementView }> {
     const { ledger } = context;
@@ -421,24 +427,12 @@ export const settleDispute = defineOperation({
   summary: 'dispute an open settlement as a party or signer (signed); it will not execute',
   access: 'write',
   capability: 'admin',
-  input: z.object({
-    id: ledgerId,
-    as: did,
-    reason: z.string().min(1).max(2048),
-    kid: z.string().min(1).optional(),
-    signature: z.string().min(1).optional(),
-  }),
+  input: z.object({ id: ledgerId, reason: z.string().min(1).max(2048), ...signerFields }),
   cli: {
     arguments: [settlementArgument],
     options: [
-      { field: 'as', flags: '--as <did>', description: 'the disputing party' },
       { field: 'reason', flags: '--reason <text>', description: 'why' },
-      { field: 'kid', flags: '--kid <key-id>', description: "the party's key (default: their newest)" },
-      {
-        field: 'signature',
-        flags: '--signature <base64url>',
-        description: "the holder's signature of the dispute statement",
-      },
+      ...signerOptions('party', 'the dispute statement'),
     ],
   },
   async run(context, input): Promise<{ receipt: Receipt; settlement: SettlementView }> {
