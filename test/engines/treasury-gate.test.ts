@@ -6,7 +6,7 @@
  * elsewhere and hands the signature in.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -16,6 +16,7 @@ import { expectAnchored, expectRootAndCheckpoint } from '../helpers/gate.js';
 import { isVaultMeshError, VaultMeshError } from '../../src/core/errors.js';
 import { foldAll } from '../../src/core/fold.js';
 import { encodePublicKeyMultibase } from '../../src/core/identity/did.js';
+import { generateNoteKey } from '../../src/core/note.js';
 import { assertAppendable, parseReceiptLine, validateDraft, type Receipt } from '../../src/core/receipt.js';
 import { identity as identityScroll } from '../../src/core/scrolls/identity.js';
 import { getReceiptType, SCROLLS } from '../../src/core/scrolls/index.js';
@@ -52,6 +53,7 @@ const OPERATIONS = [
   'settle list',
   'settle execute',
   'settle dispute',
+  'settle verify',
   'audit',
 ];
 
@@ -155,6 +157,7 @@ describe('design gate: treasury', () => {
     await run('query', { account: 'ops-eur' });
     await run('settle list', {});
     await run('audit', {});
+    await run('settle verify', { dir: join(ledger.dataDir.root, 'cases/treasury/s1') });
     receipts = scrollText()
       .trimEnd()
       .split('\n')
@@ -180,7 +183,8 @@ describe('design gate: treasury', () => {
       expect(op.summary.length, op.name).toBeGreaterThan(10);
       expect(typeof op.input.safeParse, op.name).toBe('function');
       expect(['read', 'write'], op.name).toContain(op.access);
-      expect(op.local, op.name).toBeUndefined();
+      // Only verifying a case directory reads files by path: it is offered on the command line alone.
+      expect(op.local, op.name).toBe(op.name === 'settle verify' ? true : undefined);
       expect(typeof op.human, op.name).toBe('function');
       // Every field the CLI maps onto is a field of the input.
       const shape = (op.input as unknown as { shape: Record<string, unknown> }).shape;
@@ -441,6 +445,53 @@ describe('design gate: treasury', () => {
     };
     expect(contract).toEqual(currentBooks(context()).state.settlements.get('s1')!.contract);
     expect(readFileSync(join(dir, 'ARTIFACTS.sha256'), 'utf8')).toContain('SIGNATURES.json');
+  });
+
+  it('settle verify: the case checks out offline, and each kind of tampering is named', async () => {
+    const dir = join(ledger.dataDir.root, 'cases/treasury/s1');
+    type Verified = { ok: boolean; checks: Array<{ check: string; ok: boolean }> };
+    const failing = (r: Verified) => r.checks.filter((c) => !c.ok).map((c) => c.check);
+    const clean = await run<Verified>('settle verify', { dir });
+    expect(clean.ok).toBe(true);
+    expect(clean.checks.map((c) => c.check)).toEqual([
+      'proof',
+      'artifacts',
+      'receipt',
+      'contract',
+      'manifest',
+      'signatures',
+      'signers',
+      'entries',
+    ]);
+    const copy = (edit: (dir: string) => void) => {
+      const target = mkdtempSync(join(scratch, 'case-'));
+      cpSync(dir, target, { recursive: true });
+      edit(target);
+      return target;
+    };
+    const edited = (file: string, from: string | RegExp, to: string) => (target: string) => {
+      const path = join(target, file);
+      const text = readFileSync(path, 'utf8');
+      expect(text).toMatch(from);
+      writeFileSync(path, text.replace(from, to));
+    };
+    const contract = copy(edited('contract.json', '"amount": "60.00"', '"amount": "6.00"'));
+    expect(failing(await run<Verified>('settle verify', { dir: contract }))).toEqual([
+      'artifacts',
+      'contract',
+      'entries',
+    ]);
+    const signature = copy(edited('SIGNATURES.json', /"signature": "[A-Za-z0-9_-]{4}/, '"signature": "AAAA'));
+    expect(failing(await run<Verified>('settle verify', { dir: signature }))).toEqual([
+      'artifacts',
+      'manifest',
+    ]);
+    // The receipt in the bundle says 61.00 where it said 60.00: its leaf is not in the signed tree.
+    const proof = copy(edited('PROOF.json', '60.00', '61.00'));
+    expect(failing(await run<Verified>('settle verify', { dir: proof }))).toEqual(['proof']);
+    // Signed by another node's key: the checkpoint in PROOF.json does not open with it.
+    const otherKey = generateNoteKey(ledger.identity.config.node.origin).vkey;
+    expect(failing(await run<Verified>('settle verify', { dir, vkey: otherKey }))[0]).toBe('proof');
   });
 
   it('append-only: later operations only added lines after the earlier bytes', () => {

@@ -14,9 +14,11 @@ import { sealDraft, validateDraft, type Receipt } from '../../src/core/receipt.j
 import type {
   AccountOpenBody,
   AccountType,
+  SettlementBody,
   SettlementContract,
   SignatureRecord,
 } from '../../src/core/scrolls/treasury.js';
+import { checkSettlementCase } from '../../src/core/treasury/case-check.js';
 import {
   approvalStatement,
   contractHash,
@@ -1058,5 +1060,81 @@ describe('encode and decode', () => {
     expect(decodeTreasuryState(JSON.parse(JSON.stringify(encodeTreasuryState(empty))))).toEqual(empty);
     expect(treasuryFold.initial()).toEqual(empty);
     expect(treasuryFold).toMatchObject({ id: 'books', scroll: 'treasury', version: 2 });
+  });
+});
+
+describe('checkSettlementCase: what an auditor checks of a case directory', () => {
+  /** The completed receipt and the case files the engine writes for it. */
+  function completedCase() {
+    const books = proposed([ALICE, BOB]);
+    const settlement = books.settlement('s1');
+    const receipt = complete(books, 's1');
+    return {
+      receipt,
+      files: {
+        contract: `${JSON.stringify(settlement.contract, null, 2)}\n`,
+        signatures: signaturesManifest(settlement),
+      },
+    };
+  }
+  const failing = (results: { check: string; ok: boolean }[]) =>
+    results.filter((r) => !r.ok).map((r) => r.check);
+
+  it('passes every check on what the engine wrote', () => {
+    const { receipt, files } = completedCase();
+    const results = checkSettlementCase(receipt, files);
+    expect(results.map((r) => r.check)).toEqual([
+      'receipt',
+      'contract',
+      'manifest',
+      'signatures',
+      'signers',
+      'entries',
+    ]);
+    expect(failing(results)).toEqual([]);
+  });
+
+  it('names the contract, manifest, signature, signer and entry that do not hold', () => {
+    const { receipt, files } = completedCase();
+    const body = receipt.body as unknown as SettlementBody & { status: 'completed' };
+    expect(
+      failing(checkSettlementCase(receipt, { ...files, contract: files.contract.replace('60.00', '6.00') })),
+    ).toEqual(['contract', 'entries']);
+    expect(failing(checkSettlementCase(receipt, { ...files, signatures: `${files.signatures} ` }))).toEqual([
+      'manifest',
+    ]);
+    // A receipt from elsewhere whose signature is forged, or that lacks a required signer.
+    const forged = {
+      ...body.signatures[0]!,
+      signature: BOB.sign('something else', body.signatures[0]!.signed_at).signature,
+    };
+    const withForged = {
+      ...receipt,
+      body: { ...body, signatures: [forged, body.signatures[1]!] },
+    } as unknown as Receipt;
+    expect(failing(checkSettlementCase(withForged, files))).toEqual(['manifest', 'signatures']);
+    const oneSigner = {
+      ...receipt,
+      body: { ...body, signatures: [body.signatures[0]!] },
+    } as unknown as Receipt;
+    expect(failing(checkSettlementCase(oneSigner, files))).toEqual(['manifest', 'signers']);
+    const otherFlow = {
+      ...receipt,
+      body: { ...body, net_flow: { 'ops-eur': '-6.00', vendor: '6.00' } },
+    } as unknown as Receipt;
+    expect(failing(checkSettlementCase(otherFlow, files))).toEqual(['entries']);
+  });
+
+  it('refuses a receipt that is not a completed settlement', () => {
+    const { files } = completedCase();
+    const books = proposed();
+    const proposal = books.receipts.at(-1)!;
+    expect(checkSettlementCase(proposal, files)).toEqual([
+      {
+        check: 'receipt',
+        ok: false,
+        detail: `seq ${proposal.seq} is a treasury_settlement, not a completed treasury_settlement`,
+      },
+    ]);
   });
 });

@@ -14,6 +14,7 @@ import {
   settlePropose,
   settleShow,
   settleSign,
+  settleVerify,
 } from './settlements.js';
 
 export const treasuryEngine = defineLedgerEngine(
@@ -36,6 +37,7 @@ export const treasuryEngine = defineLedgerEngine(
     settleList,
     settleExecute,
     settleDispute,
+    settleVerify,
     audit,
   ],
 );

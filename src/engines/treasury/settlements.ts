@@ -6,10 +6,16 @@
  * party or expire at its deadline.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { expiryTime } from '../../core/duration.js';
 import { VaultMeshError } from '../../core/errors.js';
+import { verifyBundle } from '../../core/bundle.js';
+import { parseVerifierKey } from '../../core/note.js';
 import type { Receipt } from '../../core/receipt.js';
+import { checkSettlementCase, type CaseCheckResult } from '../../core/treasury/case-check.js';
+import { checkCase, MANIFEST_FILE, PROOF_FILE } from '../../ledger/case-store.js';
 import { did } from '../../core/scrolls/define.js';
 import { ledgerId, SETTLEMENT_TYPES, type SettlementContract } from '../../core/scrolls/treasury.js';
 import { textTable, type TableRows } from '../../core/table.js';
@@ -34,7 +40,7 @@ import {
 import { ensureNodeDid } from '../identity/append.js';
 import type { EngineContext } from '../framework/engine.js';
 import { defineOperation } from '../framework/engine.js';
-import { manifestPath, settlementCaseDir, writeSettlementCase } from './case-files.js';
+import { manifestPath, settlementCaseDir, SIGNATURES_FILE, writeSettlementCase } from './case-files.js';
 import { currencyInput, memoInput } from './inputs.js';
 import { currentBooks, receiptSummary, recordBooks } from './ledger.js';
 import { activeDid, checkSignerNow, signStatement } from './signers.js';
@@ -457,5 +463,89 @@ export const settleDispute = defineOperation({
     [
       `settlement ${settlement.settlement_id} disputed by ${String((receipt.body.dispute as { signer: string }).signer)}: ${String(receipt.body.reason)}`,
       receiptSummary(receipt),
+    ].join('\n'),
+});
+
+export interface CaseVerification {
+  ok: boolean;
+  case_dir: string;
+  checks: CaseCheckResult[];
+}
+
+/** A case file as text, or undefined when it cannot be read (the check then fails naming it). */
+function caseText(dir: string, name: string): string | undefined {
+  try {
+    return readFileSync(join(dir, name), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export const settleVerify = defineOperation({
+  name: 'settle verify',
+  summary: "check a settlement's case directory: proof, files, contract, signatures, entries",
+  access: 'read',
+  local: true,
+  input: z.object({ dir: z.string().min(1), vkey: z.string().min(1).optional() }),
+  cli: {
+    arguments: [{ field: 'dir', name: 'case-dir', description: 'e.g. cases/treasury/inv-7' }],
+    options: [
+      {
+        field: 'vkey',
+        flags: '--vkey <vkey>',
+        description: "the verifier key of the node that signed PROOF.json (default: this node's)",
+      },
+    ],
+  },
+  async run(context, input): Promise<CaseVerification> {
+    const dir = resolve(context.cwd, input.dir);
+    const checks: CaseCheckResult[] = [];
+    const verifier =
+      input.vkey === undefined ? context.ledger.identity.verifier : parseVerifierKey(input.vkey);
+    const [proof, contract, signatures] = [PROOF_FILE, 'contract.json', SIGNATURES_FILE].map((f) =>
+      caseText(dir, f),
+    );
+    let receipt: Receipt | undefined;
+    try {
+      if (proof === undefined) throw new Error(`${PROOF_FILE} cannot be read`);
+      receipt = verifyBundle(proof, [verifier]).receipt;
+      checks.push({
+        check: 'proof',
+        ok: true,
+        detail: `${PROOF_FILE}: seq ${receipt.seq} is in the signed tree`,
+      });
+    } catch (error) {
+      checks.push({ check: 'proof', ok: false, detail: `${PROOF_FILE}: ${(error as Error).message}` });
+    }
+    try {
+      const { problems } = checkCase(dir);
+      checks.push({
+        check: 'artifacts',
+        ok: problems.length === 0,
+        detail:
+          problems.length === 0
+            ? `every file ${MANIFEST_FILE} lists has its sha256`
+            : problems.map((p) => `${p.path} ${p.problem}`).join(', '),
+      });
+    } catch (error) {
+      checks.push({ check: 'artifacts', ok: false, detail: (error as Error).message });
+    }
+    if (receipt !== undefined) {
+      if (contract === undefined || signatures === undefined) {
+        checks.push({
+          check: 'files',
+          ok: false,
+          detail: `contract.json or ${SIGNATURES_FILE} cannot be read`,
+        });
+      } else {
+        checks.push(...checkSettlementCase(receipt, { contract, signatures }));
+      }
+    }
+    return { ok: checks.every((c) => c.ok), case_dir: dir, checks };
+  },
+  human: (r) =>
+    [
+      `${r.ok ? 'ok' : 'FAIL'}: ${r.case_dir}`,
+      ...r.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.check.padEnd(10)} ${c.detail}`),
     ].join('\n'),
 });
