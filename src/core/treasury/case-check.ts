@@ -8,9 +8,8 @@
 import { canonicalJson, type JsonValue } from '../canonical.js';
 import type { Receipt } from '../receipt.js';
 import { settlementBody, settlementContract, type SignatureRecord } from '../scrolls/treasury.js';
-import { approvalStatement, contractHash, signatureHolds } from './contract.js';
-import { formatAmount, parseFormatted } from './money.js';
-import { manifestHash } from './rules.js';
+import { approvalStatement, contractHash, signatureFields, signatureHolds } from './contract.js';
+import { manifestHash, netFlow } from './rules.js';
 
 export interface CaseCheckResult {
   check: string;
@@ -25,11 +24,8 @@ interface Manifest {
 }
 
 const sameSignatures = (a: readonly SignatureRecord[], b: readonly SignatureRecord[]) =>
-  canonicalJson(a.map(pick) as unknown as JsonValue) === canonicalJson(b.map(pick) as unknown as JsonValue);
-
-function pick({ signer, kid, public_key_multibase, signature, signed_at }: SignatureRecord) {
-  return { signer, kid, public_key_multibase, signature, signed_at };
-}
+  canonicalJson(a.map(signatureFields) as unknown as JsonValue) ===
+  canonicalJson(b.map(signatureFields) as unknown as JsonValue);
 
 function parsed(text: string): unknown {
   try {
@@ -106,25 +102,16 @@ export function checkSettlementCase(
         : `missing ${missing.join(', ') || 'none'}; not required or repeated ${extra.join(', ') || 'none'}`,
     );
     const applied = completed.entries.map(({ balance_after: _, ...entry }) => entry);
-    const flows = new Map<string, bigint>();
-    for (const e of contract.data.entries) {
-      const amount = parseFormatted(e.amount, contract.data.currency) ?? 0n;
-      flows.set(e.account, (flows.get(e.account) ?? 0n) + (e.entry_type === 'credit' ? amount : -amount));
-    }
-    const netFlow = Object.fromEntries(
-      [...flows]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([a, f]) => [a, formatAmount(f, contract.data.currency)]),
-    );
+    const flow = netFlow(contract.data);
     const entriesMatch =
       canonicalJson(applied as unknown as JsonValue) ===
       canonicalJson(contract.data.entries as unknown as JsonValue);
-    const flowMatches = canonicalJson(netFlow) === canonicalJson(completed.net_flow);
+    const flowMatches = canonicalJson(flow) === canonicalJson(completed.net_flow);
     note(
       'entries',
       entriesMatch && flowMatches,
       entriesMatch && flowMatches
-        ? `the receipt applied the contract's ${applied.length} entries; net flow ${Object.entries(netFlow)
+        ? `the receipt applied the contract's ${applied.length} entries; net flow ${Object.entries(flow)
             .map(([a, f]) => `${a} ${f}`)
             .join(', ')} ${contract.data.currency}`
         : `the receipt's ${entriesMatch ? 'net flow' : 'entries'} differ from the contract's`,

@@ -35,6 +35,17 @@ export function signatureHolds(record: SignatureRecord, statement: string): bool
   }
 }
 
+/** The signature fields alone, without what a record adds (the seq it was recorded at). */
+export function signatureFields({
+  signer,
+  kid,
+  public_key_multibase,
+  signature,
+  signed_at,
+}: SignatureRecord): SignatureRecord {
+  return { signer, kid, public_key_multibase, signature, signed_at };
+}
+
 export function encodeSignature(signature: Uint8Array): string {
   return base64urlnopad.encode(signature);
 }

@@ -14,7 +14,7 @@ import type {
   SignatureBody,
   SignatureRecord,
 } from '../scrolls/treasury.js';
-import { contractHash } from './contract.js';
+import { contractHash, signatureFields } from './contract.js';
 import { formatAmount, type Currency } from './money.js';
 import {
   accountViolation,
@@ -136,13 +136,7 @@ export function planCompletion(
     entries: effect.entries,
     entries_count: effect.entries.length,
     net_flow: effect.net_flow,
-    signatures: settlement.signatures.map(({ signer, kid, public_key_multibase, signature, signed_at }) => ({
-      signer,
-      kid,
-      public_key_multibase,
-      signature,
-      signed_at,
-    })),
+    signatures: settlement.signatures.map(signatureFields),
     signatures_manifest: manifestPath,
     signatures_manifest_hash: manifestHash(manifest),
   };

@@ -15,7 +15,13 @@ import type {
   SignatureBody,
   SignatureRecord,
 } from '../scrolls/treasury.js';
-import { approvalStatement, contractHash, disputeStatement, signatureHolds } from './contract.js';
+import {
+  approvalStatement,
+  contractHash,
+  disputeStatement,
+  signatureFields,
+  signatureHolds,
+} from './contract.js';
 import { formatAmount, parseFormatted, type Currency } from './money.js';
 import {
   missingSigners,
@@ -202,7 +208,6 @@ export function settlementEffect(
   contract: SettlementContract,
 ): SettlementEffect | Violation {
   const balances = new Map<string, bigint>();
-  const flows = new Map<string, bigint>();
   const entries: SettlementEffect['entries'] = [];
   for (const entry of contract.entries) {
     const account = state.accounts.get(entry.account)!;
@@ -215,16 +220,24 @@ export function settlementEffect(
     );
     if (isViolation(after)) return after;
     balances.set(entry.account, after);
+    entries.push({ ...entry, balance_after: formatAmount(after, contract.currency) });
+  }
+  return { entries, net_flow: netFlow(contract), balances };
+}
+
+/** Per account, the contract's credits less its debits, in its currency, accounts in order. */
+export function netFlow(contract: SettlementContract): Record<string, string> {
+  const flows = new Map<string, bigint>();
+  for (const entry of contract.entries) {
+    const amount = parseFormatted(entry.amount, contract.currency) ?? 0n;
     flows.set(
       entry.account,
       (flows.get(entry.account) ?? 0n) + (entry.entry_type === 'credit' ? amount : -amount),
     );
-    entries.push({ ...entry, balance_after: formatAmount(after, contract.currency) });
   }
-  const net_flow = Object.fromEntries(
+  return Object.fromEntries(
     [...flows].sort(([a], [b]) => (a < b ? -1 : 1)).map(([a, f]) => [a, formatAmount(f, contract.currency)]),
   );
-  return { entries, net_flow, balances };
 }
 
 /** SIGNATURES.json of a settlement: regenerated from the scroll, byte for byte, at any time. */
@@ -243,7 +256,7 @@ export function manifestHash(text: string): string {
   return formatHash('sha256', sha256(new TextEncoder().encode(text)));
 }
 
-function settlementOf(state: TreasuryState, id: string): TreasurySettlement | Violation {
+export function settlementOf(state: TreasuryState, id: string): TreasurySettlement | Violation {
   const settlement = state.settlements.get(id);
   if (settlement === undefined)
     return broken(
@@ -306,15 +319,7 @@ function signatureViolation(state: TreasuryState, body: SignatureBody, at: strin
 }
 
 const recorded = (signatures: readonly SignatureRecord[]) =>
-  canonicalJson(
-    signatures.map(({ signer, kid, public_key_multibase, signature, signed_at }) => ({
-      signer,
-      kid,
-      public_key_multibase,
-      signature,
-      signed_at,
-    })) as JsonValue,
-  );
+  canonicalJson(signatures.map(signatureFields) as unknown as JsonValue);
 
 /** The settlement must be open, signed by every required signer, and still hold its entry ids. */
 export function readyViolation(

@@ -4,23 +4,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { VaultMeshError } from '../../core/errors.js';
+import { refusal } from '../../core/fold.js';
 import type { Receipt } from '../../core/receipt.js';
 import { identifier } from '../../core/scrolls/define.js';
 import { ledgerId } from '../../core/scrolls/treasury.js';
 import { textTable, type TableRows } from '../../core/table.js';
-import { currencyOf, formatAmount, parseAmount, parseFormatted } from '../../core/treasury/money.js';
 import { treasuryFold } from '../../core/treasury/fold.js';
+import { currencyOf, formatAmount, parseAmount, type Currency } from '../../core/treasury/money.js';
 import { planEntry } from '../../core/treasury/plan.js';
-import type { EntryKind } from '../../core/treasury/rules.js';
-import type { TreasuryState } from '../../core/treasury/state.js';
+import { accountViolation, type EntryKind } from '../../core/treasury/rules.js';
+import type { TreasuryAccount, TreasuryState } from '../../core/treasury/state.js';
 import type { EngineContext } from '../framework/engine.js';
 import { defineOperation } from '../framework/engine.js';
 import { anomalyRows } from '../framework/folded.js';
 import { timeBound, timeInput } from '../framework/operations.js';
 import { accountListing, accountRows, type AccountListing } from './accounts.js';
 import { accountId, amountInput, currencyInput, memoInput } from './inputs.js';
-import { currentBooks, receiptSummary, recordBooks } from './ledger.js';
+import { currentBooks, receiptAt, receiptSummary, recordBooks } from './ledger.js';
 
 export interface EntryResult {
   receipt: Receipt;
@@ -32,14 +32,9 @@ function newEntryId(at: string): string {
   return `entry-${at.replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
 }
 
-function receiptAt(context: EngineContext, seq: number): Receipt {
-  return context.ledger.query('treasury', { afterSeq: seq - 1, limit: 1 })[0]!;
-}
-
-function unknownAccount(account: string): VaultMeshError {
-  return new VaultMeshError('UNKNOWN_ACCOUNT', `there is no account ${account}`, {
-    hint: `open it first: vm treasury account open ${account} --type operational --currency EUR`,
-  });
+/** The books' refusal of an account they do not keep. */
+function unknownAccount(state: TreasuryState, account: string, currency = 'EUR') {
+  return refusal(accountViolation(state, account, currency, 'account')!);
 }
 
 async function recordEntry(
@@ -50,7 +45,7 @@ async function recordEntry(
   let recorded: number | undefined;
   const { receipts } = await recordBooks(context, (books, at) => {
     const account = books.accounts.get(input.account);
-    if (account === undefined) throw unknownAccount(input.account);
+    if (account === undefined) throw unknownAccount(books, input.account, input.currency);
     const currency = currencyOf(input.currency ?? account.currency);
     const planned = planEntry(
       books,
@@ -142,14 +137,11 @@ export interface BalanceReport {
   anomalies: TreasuryState['anomalies'];
 }
 
-function totalsOf(accounts: readonly AccountListing[]): Record<string, string> {
-  const sums = new Map<string, bigint>();
-  for (const a of accounts) {
-    const currency = currencyOf(a.currency);
-    sums.set(a.currency, (sums.get(a.currency) ?? 0n) + parseFormatted(a.balance, currency)!);
-  }
+function totalsOf(accounts: readonly TreasuryAccount[]): Record<string, string> {
+  const sums = new Map<Currency, bigint>();
+  for (const a of accounts) sums.set(a.currency, (sums.get(a.currency) ?? 0n) + a.balance);
   return Object.fromEntries(
-    [...sums].sort(([a], [b]) => (a < b ? -1 : 1)).map(([c, s]) => [c, formatAmount(s, currencyOf(c))]),
+    [...sums].sort(([a], [b]) => (a < b ? -1 : 1)).map(([c, s]) => [c, formatAmount(s, c)]),
   );
 }
 
@@ -189,10 +181,16 @@ export const balance = defineOperation({
       input.asOf === undefined
         ? currentBooks(context).state
         : booksBefore(context, timeBound(input.asOf, true));
-    const all = [...state.accounts.values()].map(accountListing);
-    const accounts = input.account === undefined ? all : all.filter((a) => a.account_id === input.account);
-    if (input.account !== undefined && accounts.length === 0) throw unknownAccount(input.account);
-    return { accounts, totals: totalsOf(accounts), receipts: state.size, anomalies: state.anomalies };
+    const kept = [...state.accounts.values()].filter(
+      (a) => input.account === undefined || a.account_id === input.account,
+    );
+    if (input.account !== undefined && kept.length === 0) throw unknownAccount(state, input.account);
+    return {
+      accounts: kept.map(accountListing),
+      totals: totalsOf(kept),
+      receipts: state.size,
+      anomalies: state.anomalies,
+    };
   },
   human: ({ accounts, totals, receipts, anomalies }) =>
     [

@@ -22,6 +22,11 @@ export async function recordBooks(
   return recordFolded(context, treasuryFold, decide);
 }
 
+/** The Treasury receipt at `seq`, through the query index. */
+export function receiptAt(context: EngineContext, seq: number): Receipt {
+  return context.ledger.query('treasury', { afterSeq: seq - 1, limit: 1 })[0]!;
+}
+
 export function receiptSummary(receipt: Receipt): string {
   return `treasury seq ${receipt.seq} (${receipt.type}) ${receipt.root_hash}`;
 }

@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { expiryTime } from '../../core/duration.js';
-import { VaultMeshError } from '../../core/errors.js';
 import { verifyBundle } from '../../core/bundle.js';
 import { parseVerifierKey } from '../../core/note.js';
 import type { Receipt } from '../../core/receipt.js';
@@ -29,7 +28,7 @@ import {
   planSignature,
 } from '../../core/treasury/plan.js';
 import { refusal, type Violation } from '../../core/fold.js';
-import { openViolation, signaturesManifest } from '../../core/treasury/rules.js';
+import { isViolation, openViolation, settlementOf, signaturesManifest } from '../../core/treasury/rules.js';
 import {
   missingSigners,
   settlementStatus,
@@ -42,7 +41,7 @@ import type { EngineContext } from '../framework/engine.js';
 import { defineOperation } from '../framework/engine.js';
 import { manifestPath, settlementCaseDir, SIGNATURES_FILE, writeSettlementCase } from './case-files.js';
 import { currencyInput, memoInput } from './inputs.js';
-import { currentBooks, receiptSummary, recordBooks } from './ledger.js';
+import { currentBooks, receiptAt, receiptSummary, recordBooks } from './ledger.js';
 import { activeDid, checkSignerNow, signStatement } from './signers.js';
 
 const settlementArgument = {
@@ -52,12 +51,8 @@ const settlementArgument = {
 };
 
 function settlementIn(state: TreasuryState, id: string): TreasurySettlement {
-  const settlement = state.settlements.get(id);
-  if (settlement === undefined) {
-    throw new VaultMeshError('UNKNOWN_SETTLEMENT', `there is no settlement ${id}`, {
-      hint: 'list them with: vm treasury settle list',
-    });
-  }
+  const settlement = settlementOf(state, id);
+  if (isViolation(settlement)) throw refusal(settlement);
   return settlement;
 }
 
@@ -369,7 +364,7 @@ export interface ExecuteResult {
 }
 
 async function completedCase(context: EngineContext, settlement: TreasurySettlement): Promise<ExecuteResult> {
-  const receipt = context.ledger.query('treasury', { afterSeq: settlement.closed!.seq - 1, limit: 1 })[0]!;
+  const receipt = receiptAt(context, settlement.closed!.seq);
   const dir = await writeSettlementCase(context.ledger, settlement, signaturesManifest(settlement), receipt);
   return {
     ok: true,
