@@ -929,7 +929,8 @@ describe('a node with the default settings', () => {
         expect(res.status, `${path}: ${res.body}`).toBeGreaterThanOrEqual(400);
         expect(res.status, path).toBeLessThan(500);
         expect(res.body, path).not.toContain('PRIVATE');
-        expect(res.body, path).not.toContain(secret.split('+').at(-1));
+        // The key is the base64 after PRIVATE+KEY+<name>+<key id>+, and base64 itself may hold a '+'.
+        expect(res.body, path).not.toContain(secret.split('+').slice(4).join('+'));
       }
       const post = await send(server, '/v1/engines/drills/status', { json: { run: '../../keys' } });
       expect(post.status).toBe(400);
